@@ -1,0 +1,106 @@
+import { ApiObject, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-25';
+import { Construct } from 'constructs';
+import { HostPathPersistentVolume, HostPathType } from './host-path-persistent-volume';
+import { checkName } from './validation/checks';
+import { addChartValidations } from './validation/chart-validations';
+
+export interface HostPathStorageProps {
+  /** Absolute path of the directory on the node, e.g. `/vagrant/python-mysql`. */
+  readonly path: string;
+
+  /**
+   * Name of both the PersistentVolume and the claim.
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Capacity of the volume and request of the claim.
+   * @default Size.gibibytes(1)
+   */
+  readonly storage?: Size;
+
+  /**
+   * @default [PersistentVolumeAccessMode.READ_WRITE_ONCE]
+   */
+  readonly accessModes?: kplus.PersistentVolumeAccessMode[];
+
+  /**
+   * What happens to the volume when the claim is deleted. Retain keeps the data and the PV.
+   * @default PersistentVolumeReclaimPolicy.RETAIN
+   */
+  readonly reclaimPolicy?: kplus.PersistentVolumeReclaimPolicy;
+
+  /**
+   * @default HostPathType.DIRECTORY_OR_CREATE
+   */
+  readonly type?: HostPathType;
+
+  /**
+   * Pin the volume to one node (`kubernetes.io/hostname`), for clusters with more than one node.
+   * @default - not pinned
+   */
+  readonly nodeName?: string;
+
+  /**
+   * Storage class of volume and claim. They must be equal; naming one explicitly also stops a
+   * default StorageClass from provisioning a fresh volume for the claim instead.
+   * @default 'manual'
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * Namespace of the claim (the volume is cluster-scoped). The volume's claimRef points here.
+   * @default 'default'
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * A hostPath PersistentVolume and the claim that reserves exactly it: the PV's `claimRef` names the
+ * claim and the claim's `volumeName` names the PV, so neither can bind anything else.
+ */
+export class HostPathStorage extends Construct {
+  public readonly volume: HostPathPersistentVolume;
+  public readonly claim: kplus.PersistentVolumeClaim;
+
+  constructor(scope: Construct, id: string, props: HostPathStorageProps) {
+    super(scope, id);
+    const name = checkName(this, 'name', props.name ?? id);
+    const storage = props.storage ?? Size.gibibytes(1);
+    const accessModes = props.accessModes ?? [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE];
+    const storageClassName = props.storageClassName ?? 'manual';
+    const namespace = checkName(this, 'namespace', props.namespace ?? 'default');
+
+    this.volume = new HostPathPersistentVolume(this, 'Volume', {
+      metadata: { name },
+      path: props.path,
+      type: props.type,
+      nodeName: props.nodeName,
+      storage,
+      accessModes,
+      storageClassName,
+      reclaimPolicy: props.reclaimPolicy ?? kplus.PersistentVolumeReclaimPolicy.RETAIN,
+    });
+    this.claim = new kplus.PersistentVolumeClaim(this, 'Claim', {
+      metadata: { name, namespace },
+      storage,
+      accessModes,
+      storageClassName,
+      volume: this.volume,
+    });
+    this.volume.bind(this.claim);
+    addChartValidations(this);
+  }
+
+  /** Host directory backing the volume. */
+  public get path(): string {
+    return this.volume.path;
+  }
+
+  /** The claim as a pod volume named `volumeName`. */
+  public asVolume(scope: Construct, id: string, volumeName?: string): kplus.Volume {
+    return kplus.Volume.fromPersistentVolumeClaim(scope, id, this.claim, { name: volumeName ?? ApiObject.of(this.claim).name });
+  }
+}

@@ -1,0 +1,283 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-25';
+import { Construct } from 'constructs';
+import { HostPathStorage } from './host-path-storage';
+import { ReloadStrategy } from './reload-strategy';
+import { SUPERVISOR_MOUNT_PATH, SUPERVISOR_SCRIPT_KEY, SUPERVISOR_SCRIPT_PATH, supervisorScript, supervisorScriptHash } from './supervisor/supervisor-script';
+import {
+  checkAbsolutePath, checkCommand, checkGlob, checkName, checkNodePort, checkPort, checkPositiveDuration,
+} from './validation/checks';
+import { addChartValidations } from './validation/chart-validations';
+import { ConfigurationError } from './validation/configuration-error';
+import { DEFAULT_WATCH_EXCLUDES, OnChangeTrigger, WatchOptions } from './watch-options';
+
+/** A key of a Secret, for an environment variable. */
+export interface SecretKeyRef {
+  readonly secret: kplus.ISecret;
+  readonly key: string;
+}
+
+export interface HotReloadDeploymentProps {
+  /** Image with the app's runtime and a `/bin/sh` (busybox or GNU). */
+  readonly image: string;
+
+  /** The app's command, run by the supervisor in the working directory, e.g. from `ReloadPresets`. */
+  readonly command: string[];
+
+  /** Port the app listens on. */
+  readonly port: number;
+
+  /** Where the code comes from: a HostPathStorage (its claim is mounted). Give this or `codeVolume`. */
+  readonly codeStorage?: HostPathStorage;
+
+  /** Any other pod volume holding the code. Give this or `codeStorage`. */
+  readonly codeVolume?: kplus.Volume;
+
+  /**
+   * Mount the code read-only, so nothing in the pod can change the developer's files. Leave it
+   * writable when an onChange command writes into the tree (e.g. `npm install`).
+   * @default false
+   */
+  readonly readOnlyCode?: boolean;
+
+  /**
+   * Where the code is mounted in the container.
+   * @default '/code'
+   */
+  readonly codeMountPath?: string;
+
+  /**
+   * Name of the Deployment, its Service, ConfigMap and pod label `app.kubernetes.io/name`.
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * @default - the code mount path
+   */
+  readonly workingDir?: string;
+
+  /** @default - the whole code mount, default excludes, 250 ms interval */
+  readonly watch?: WatchOptions;
+
+  /**
+   * Commands to run before the restart when matching files changed.
+   * @default - none
+   */
+  readonly onChange?: OnChangeTrigger[];
+
+  /** @default ReloadStrategy.SUPERVISOR */
+  readonly strategy?: ReloadStrategy;
+
+  /** Plain environment variables. @default - none */
+  readonly env?: Record<string, string>;
+
+  /** Environment variables read from Secret keys. @default - none */
+  readonly secretEnv?: Record<string, SecretKeyRef>;
+
+  /** Secrets whose every key becomes an environment variable. @default - none */
+  readonly envFromSecrets?: kplus.ISecret[];
+
+  /**
+   * @default - a TCP check of `port` every 2 s, unready after 3 failures (longer than a reload)
+   */
+  readonly readiness?: kplus.Probe;
+
+  /**
+   * @default - requests 100m CPU / 128Mi, limits 1 CPU / 512Mi (sized for a small dev VM)
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Expose the app on this NodePort (30000-32767) through a Service named like the app.
+   * @default - no Service
+   */
+  readonly nodePort?: number;
+
+  /** @default ImagePullPolicy.IF_NOT_PRESENT */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+
+  /**
+   * UID to run as. Must be set when the image names its user instead of a numeric UID, because the
+   * kubelet can only verify `runAsNonRoot` on numbers.
+   * @default - the image's user
+   */
+  readonly user?: number;
+
+  /**
+   * Keep cdk8s-plus's read-only root filesystem. `/tmp` is always a writable emptyDir (the
+   * supervisor keeps its fingerprints there).
+   * @default true
+   */
+  readonly readOnlyRootFilesystem?: boolean;
+
+  /**
+   * Time the app gets between TERM and KILL on a reload or on pod shutdown. The pod's
+   * terminationGracePeriodSeconds is one second longer, so the supervisor finishes first.
+   * @default Duration.seconds(2)
+   */
+  readonly stopGracePeriod?: Duration;
+}
+
+const TMP_PATH = '/tmp';
+const STATE_DIR = `${TMP_PATH}/hot-reload`;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A Deployment whose container runs the app under the reload supervisor, with the code mounted
+ * from the host: saving a file restarts the app in the running pod, typically within half a second.
+ */
+export class HotReloadDeployment extends Construct {
+  public readonly deployment: kplus.Deployment;
+  public readonly container: kplus.Container;
+  public readonly supervisorConfig: kplus.ConfigMap;
+  public readonly service?: kplus.Service;
+  public readonly name: string;
+  public readonly strategy: ReloadStrategy;
+
+  constructor(scope: Construct, id: string, props: HotReloadDeploymentProps) {
+    super(scope, id);
+    this.name = checkName(this, 'name', props.name ?? id);
+    if (!props.image.trim()) throw new ConfigurationError(this.node.path, 'image', props.image, 'empty image reference', 'give an image such as "python:3.12-slim" or "localhost/my-app:dev"');
+    const command = checkCommand(this, 'command', props.command);
+    const port = checkPort(this, 'port', props.port);
+    const nodePort = props.nodePort === undefined ? undefined : checkNodePort(this, 'nodePort', props.nodePort);
+    const codeMountPath = checkAbsolutePath(this, 'codeMountPath', props.codeMountPath ?? '/code');
+    this.checkMountDoesNotShadow(codeMountPath);
+    const workingDir = checkAbsolutePath(this, 'workingDir', props.workingDir ?? codeMountPath);
+    this.strategy = props.strategy ?? ReloadStrategy.SUPERVISOR;
+    const grace = checkPositiveDuration(this, 'stopGracePeriod', props.stopGracePeriod ?? Duration.seconds(2));
+    const supervisorEnv = this.supervisorEnv(props, codeMountPath, grace);
+    for (const name of [...Object.keys(props.env ?? {}), ...Object.keys(props.secretEnv ?? {})]) {
+      if (!ENV_NAME.test(name)) throw new ConfigurationError(this.node.path, 'env', name, 'not a portable environment variable name', 'use letters, digits and "_", not starting with a digit');
+    }
+
+    this.supervisorConfig = new kplus.ConfigMap(this, 'Supervisor', {
+      metadata: { name: `${this.name}-supervisor` },
+      data: { [SUPERVISOR_SCRIPT_KEY]: supervisorScript() },
+    });
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: this.name, labels: { 'app.kubernetes.io/name': this.name } },
+      replicas: 1,
+      podMetadata: {
+        labels: { 'app.kubernetes.io/name': this.name },
+        // A new supervisor script changes the ConfigMap only; this makes the pods roll too.
+        annotations: { 'hot-reload.dev/supervisor-sha256': supervisorScriptHash() },
+      },
+      terminationGracePeriod: Duration.millis(grace.toMilliseconds() + 1000),
+      securityContext: props.user === undefined ? undefined : { user: props.user, group: props.user },
+    });
+
+    const mode = this.strategy === ReloadStrategy.SUPERVISOR ? 'supervise' : 'baseline';
+    this.container = this.deployment.addContainer({
+      name: 'app',
+      image: props.image,
+      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['/bin/sh', SUPERVISOR_SCRIPT_PATH, mode, '--', ...command],
+      workingDir,
+      ports: [{ number: port, name: 'http' }],
+      envVariables: {
+        ...mapValues(props.env ?? {}, (v) => kplus.EnvValue.fromValue(v)),
+        ...mapValues(props.secretEnv ?? {}, (ref) => ref.secret.envValue(ref.key)),
+        ...mapValues(supervisorEnv, (v) => kplus.EnvValue.fromValue(v)),
+      },
+      envFrom: (props.envFromSecrets ?? []).map((s) => kplus.Env.fromSecret(s)),
+      readiness: props.readiness ?? kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(2), failureThreshold: 3 }),
+      liveness: this.strategy === ReloadStrategy.RESTART_CONTAINER ? this.changeProbe(props.watch?.interval) : undefined,
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+      },
+      securityContext: {
+        user: props.user,
+        group: props.user,
+        readOnlyRootFilesystem: props.readOnlyRootFilesystem ?? true,
+      },
+    });
+
+    const code = this.codeVolume(props);
+    this.container.mount(codeMountPath, code, { readOnly: props.readOnlyCode ?? false });
+    this.container.mount(SUPERVISOR_MOUNT_PATH, kplus.Volume.fromConfigMap(this, 'SupervisorVolume', this.supervisorConfig, { name: 'hot-reload-supervisor', defaultMode: 0o444 }), { readOnly: true });
+    this.container.mount(TMP_PATH, kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+
+    if (nodePort !== undefined) {
+      this.service = this.deployment.exposeViaService({
+        name: this.name,
+        serviceType: kplus.ServiceType.NODE_PORT,
+        ports: [{ name: 'http', port, targetPort: port, nodePort }],
+      });
+    }
+    addChartValidations(this);
+  }
+
+  private codeVolume(props: HotReloadDeploymentProps): kplus.Volume {
+    if (props.codeStorage && props.codeVolume) {
+      throw new ConfigurationError(this.node.path, 'codeStorage/codeVolume', 'both', 'the code can come from one place only', 'give either codeStorage or codeVolume');
+    }
+    if (props.codeStorage) return props.codeStorage.asVolume(this, 'CodeVolume', 'code');
+    if (props.codeVolume) return props.codeVolume;
+    throw new ConfigurationError(this.node.path, 'codeStorage', undefined, 'no code to mount, so nothing to reload', 'pass codeStorage: new HostPathStorage(this, "code", { path: "/path/on/node" })');
+  }
+
+  private checkMountDoesNotShadow(codeMountPath: string): void {
+    for (const reserved of [TMP_PATH, SUPERVISOR_MOUNT_PATH, '/']) {
+      if (codeMountPath === reserved || codeMountPath.startsWith(`${reserved}/`) && reserved !== '/') {
+        throw new ConfigurationError(this.node.path, 'codeMountPath', codeMountPath, `collides with ${reserved}, which the supervisor mounts itself (or is the root)`, 'mount the code elsewhere, e.g. "/code" or "/app"');
+      }
+    }
+  }
+
+  /** The HOT_RELOAD_* variables the supervisor script reads (see its header). */
+  private supervisorEnv(props: HotReloadDeploymentProps, codeMountPath: string, grace: Duration): Record<string, string> {
+    const watch = props.watch ?? {};
+    const paths = (watch.paths ?? [codeMountPath]).map((p, i) => {
+      const path = checkAbsolutePath(this, `watch.paths[${i}]`, p);
+      if (path !== codeMountPath && !path.startsWith(`${codeMountPath}/`)) {
+        throw new ConfigurationError(this.node.path, `watch.paths[${i}]`, p, `outside the code mount ${codeMountPath}, so no edit on the host would ever show up there`, `watch ${codeMountPath} or a directory under it`);
+      }
+      return path;
+    });
+    if (paths.length === 0) throw new ConfigurationError(this.node.path, 'watch.paths', [], 'nothing to watch', `omit watch.paths to watch ${codeMountPath}`);
+    const include = (watch.include ?? []).map((g, i) => checkGlob(this, `watch.include[${i}]`, g));
+    const exclude = (watch.exclude ?? DEFAULT_WATCH_EXCLUDES).map((g, i) => checkGlob(this, `watch.exclude[${i}]`, g));
+    const interval = checkPositiveDuration(this, 'watch.interval', watch.interval ?? Duration.millis(250));
+    const debounce = checkPositiveDuration(this, 'watch.debounce', watch.debounce ?? Duration.millis(100));
+    const onChange = (props.onChange ?? []).map((t, i) => {
+      checkGlob(this, `onChange[${i}].glob`, t.glob);
+      if (!t.command.trim() || t.command.includes('\n')) {
+        throw new ConfigurationError(this.node.path, `onChange[${i}].command`, t.command, 'must be one non-empty line of shell', 'join steps with "&&", e.g. "pip install -r requirements.txt && python manage.py migrate"');
+      }
+      return `${t.glob} ${t.command}`;
+    });
+    const env: Record<string, string> = {
+      HOT_RELOAD_WATCH: paths.join(':'),
+      HOT_RELOAD_EXCLUDE: exclude.join(' '),
+      HOT_RELOAD_INTERVAL: seconds(interval),
+      HOT_RELOAD_DEBOUNCE: seconds(debounce),
+      HOT_RELOAD_GRACE: seconds(grace),
+      HOT_RELOAD_STATE_DIR: STATE_DIR,
+    };
+    if (include.length > 0) env.HOT_RELOAD_INCLUDE = include.join(' ');
+    if (onChange.length > 0) env.HOT_RELOAD_ON_CHANGE = onChange.join('\n');
+    return env;
+  }
+
+  /** RESTART_CONTAINER: liveness fails when the tree differs from the baseline taken at start. */
+  private changeProbe(interval?: Duration): kplus.Probe {
+    const period = Math.max(1, Math.ceil((interval ?? Duration.seconds(1)).toMilliseconds() / 1000));
+    return kplus.Probe.fromCommand(['/bin/sh', SUPERVISOR_SCRIPT_PATH, 'probe'], {
+      periodSeconds: Duration.seconds(period),
+      failureThreshold: 1,
+      timeoutSeconds: Duration.seconds(5),
+    });
+  }
+}
+
+function seconds(d: Duration): string {
+  return String(d.toMilliseconds() / 1000);
+}
+
+function mapValues<T, U>(obj: Record<string, T>, fn: (v: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v)]));
+}

@@ -1,0 +1,11 @@
+export * from './host-path-persistent-volume';
+export * from './host-path-storage';
+export * from './hot-reload-deployment';
+export * from './reload-strategy';
+export * from './watch-options';
+export * from './presets';
+export * from './mysql';
+export * from './dev-environment-chart';
+export { ConfigurationError } from './validation/configuration-error';
+export { addChartValidations } from './validation/chart-validations';
+export { SUPERVISOR_SCRIPT_PATH, supervisorScript } from './supervisor/supervisor-script';

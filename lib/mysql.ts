@@ -1,0 +1,127 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-25';
+import { Construct } from 'constructs';
+import { HostPathStorage } from './host-path-storage';
+import { checkName, checkPort } from './validation/checks';
+import { addChartValidations } from './validation/chart-validations';
+import { ConfigurationError } from './validation/configuration-error';
+
+/** Keys of the credentials Secret. */
+export interface MySqlCredentialKeys {
+  /** @default 'username' */
+  readonly username?: string;
+  /** @default 'password' */
+  readonly password?: string;
+  /** @default 'root-password' */
+  readonly rootPassword?: string;
+}
+
+export interface MySqlProps {
+  /** Where the data directory lives. */
+  readonly data: HostPathStorage;
+
+  /**
+   * The Secret holding the passwords. Referenced by name, never created here: create it in the
+   * cluster (see the README) and pass `kplus.Secret.fromSecretName(this, 'creds', 'mysql-credentials')`.
+   */
+  readonly credentials: kplus.ISecret;
+
+  /** @default - username, password, root-password */
+  readonly credentialKeys?: MySqlCredentialKeys;
+
+  /** Database created on first start for the app user. */
+  readonly database: string;
+
+  /**
+   * Name of the Deployment and of the Service, i.e. the DNS name `<name>.<namespace>.svc`.
+   * @default 'mysql'
+   */
+  readonly name?: string;
+
+  /**
+   * Any image following the official `mysql` image's conventions (MYSQL_* variables, `mysqladmin`).
+   * @default 'mysql:8.4'
+   */
+  readonly image?: string;
+
+  /** @default ImagePullPolicy.IF_NOT_PRESENT */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+
+  /** @default 3306 */
+  readonly port?: number;
+
+  /** @default - requests 250m CPU / 512Mi, limits 1 CPU / 1Gi */
+  readonly resources?: kplus.ContainerResources;
+}
+
+/**
+ * A single MySQL server: one writer (Recreate strategy, so two mysqld never share the data
+ * directory during a rollout), data on a HostPathStorage, credentials from a referenced Secret,
+ * ready when `mysqladmin ping` answers over TCP, and a Service selecting its pods only.
+ */
+export class MySql extends Construct {
+  public readonly deployment: kplus.Deployment;
+  public readonly service: kplus.Service;
+  public readonly name: string;
+  public readonly port: number;
+  public readonly database: string;
+
+  constructor(scope: Construct, id: string, props: MySqlProps) {
+    super(scope, id);
+    this.name = checkName(this, 'name', props.name ?? 'mysql');
+    this.port = checkPort(this, 'port', props.port ?? 3306);
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(props.database)) {
+      throw new ConfigurationError(this.node.path, 'database', props.database, 'not a plain MySQL database name', 'use 1-64 letters, digits or "_", e.g. "hotreload"');
+    }
+    this.database = props.database;
+    const keys = { username: 'username', password: 'password', rootPassword: 'root-password', ...props.credentialKeys };
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: this.name, labels: { 'app.kubernetes.io/name': this.name } },
+      replicas: 1,
+      strategy: kplus.DeploymentStrategy.recreate(),
+      podMetadata: { labels: { 'app.kubernetes.io/name': this.name } },
+      // The official entrypoint starts as root to chown the data directory, then drops to the
+      // mysql user itself; a non-root pod cannot initialise a fresh hostPath directory.
+      securityContext: { ensureNonRoot: false },
+    });
+    const container = this.deployment.addContainer({
+      name: 'mysql',
+      image: props.image ?? 'mysql:8.4',
+      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      ports: [{ number: this.port, name: 'mysql' }],
+      args: [`--port=${this.port}`],
+      envVariables: {
+        MYSQL_ROOT_PASSWORD: props.credentials.envValue(keys.rootPassword),
+        MYSQL_USER: props.credentials.envValue(keys.username),
+        MYSQL_PASSWORD: props.credentials.envValue(keys.password),
+        MYSQL_DATABASE: kplus.EnvValue.fromValue(this.database),
+      },
+      // mysqladmin ping exits 0 whenever the server answers, even "access denied": no password needed.
+      readiness: kplus.Probe.fromCommand(['mysqladmin', 'ping', '--host=127.0.0.1', `--port=${this.port}`, '--silent'], {
+        periodSeconds: Duration.seconds(2), timeoutSeconds: Duration.seconds(2), failureThreshold: 3,
+      }),
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+        memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+      },
+      securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: true },
+    });
+    container.mount('/var/lib/mysql', props.data.asVolume(this, 'DataVolume', 'data'));
+    // The only other places mysqld and its entrypoint write to, with a read-only root filesystem.
+    container.mount('/var/run/mysqld', kplus.Volume.fromEmptyDir(this, 'RunVolume', 'run'));
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+
+    this.service = this.deployment.exposeViaService({
+      name: this.name,
+      serviceType: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'mysql', port: this.port, targetPort: this.port }],
+    });
+    addChartValidations(this);
+  }
+
+  /** In-cluster DNS name of the server, e.g. `mysql.default.svc`. */
+  public host(namespace = 'default'): string {
+    return `${this.name}.${namespace}.svc`;
+  }
+}

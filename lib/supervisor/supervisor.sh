@@ -1,0 +1,228 @@
+#!/bin/sh
+# Hot-reload supervisor: runs a command and restarts it when the watched tree changes.
+#
+#   supervisor.sh supervise -- CMD [ARG...]   run CMD, restart it on every change (the default strategy)
+#   supervisor.sh baseline  -- CMD [ARG...]   record the tree's fingerprint, then exec CMD
+#   supervisor.sh probe                       exit 1 if the tree differs from the recorded baseline
+#                                             (liveness probe of the restart-container strategy)
+#
+# POSIX sh plus find, stat, awk, cmp, sleep and setsid: works with busybox and GNU userlands.
+# Configuration comes from the environment (synthesized by HotReloadDeployment):
+#   HOT_RELOAD_WATCH      watched directories, separated by ':'                 (default: .)
+#   HOT_RELOAD_INCLUDE    base-name globs of files that count, space-separated  (default: every file)
+#   HOT_RELOAD_EXCLUDE    base-name globs of files/directories to ignore        (default: see below)
+#   HOT_RELOAD_ON_CHANGE  lines "GLOB COMMAND": COMMAND runs (sh -c, in the first watched directory)
+#                         before the restart when a changed file's base name matches GLOB
+#   HOT_RELOAD_INTERVAL   seconds between polls                                 (default: 0.25)
+#   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a restart (default: 0.1)
+#   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
+#   HOT_RELOAD_STATE_DIR  where fingerprints are kept; never inside a watched directory
+#                                                                (default: ${TMPDIR:-/tmp}/hot-reload)
+# The poll interval stretches so that scanning takes at most 1/HOT_RELOAD_SCAN_SHARE of the time
+# (default 50, i.e. 2 %), which keeps idle CPU low on large trees.
+set -u
+
+WATCH=${HOT_RELOAD_WATCH:-.}
+INCLUDE=${HOT_RELOAD_INCLUDE:-}
+EXCLUDE=${HOT_RELOAD_EXCLUDE-.git .hg .svn __pycache__ node_modules .venv .mypy_cache .pytest_cache *.pyc *.swp *.swx *~ .#*}
+ON_CHANGE=${HOT_RELOAD_ON_CHANGE:-}
+INTERVAL=${HOT_RELOAD_INTERVAL:-0.25}
+DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.1}
+GRACE=${HOT_RELOAD_GRACE:-5}
+SCAN_SHARE=${HOT_RELOAD_SCAN_SHARE:-50}
+STATE=${HOT_RELOAD_STATE_DIR:-${TMPDIR:-/tmp}/hot-reload}
+
+log() { printf 'hot-reload: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+# Centiseconds since boot, read without forking (for durations in log lines).
+now_cs() { read -r up _ < /proc/uptime; up=${up%.*}${up#*.}; echo "${up#"${up%%[!0]*}"}"; }
+secs() { awk -v cs="$1" 'BEGIN { printf "%.2fs", cs / 100 }'; }
+
+# --- configuration checks -------------------------------------------------
+case $INTERVAL$DEBOUNCE$GRACE in *[!0-9.]*) die "HOT_RELOAD_INTERVAL/DEBOUNCE/GRACE must be plain numbers of seconds, got '$INTERVAL' '$DEBOUNCE' '$GRACE'";; esac
+case $SCAN_SHARE in ''|*[!0-9]*|0) die "HOT_RELOAD_SCAN_SHARE must be a positive integer, got '$SCAN_SHARE'";; esac
+mkdir -p "$STATE" || die "cannot create state directory $STATE (set HOT_RELOAD_STATE_DIR to a writable directory outside the watched tree)"
+STATE=$(cd "$STATE" && pwd -P)
+old_ifs=$IFS; IFS=:
+for dir in $WATCH; do
+  if [ -d "$dir" ]; then
+    real=$(cd "$dir" && pwd -P)
+    case $STATE/ in "$real"/*) die "state directory $STATE lies inside watched directory $dir: the supervisor never writes into the watched tree; set HOT_RELOAD_STATE_DIR elsewhere";; esac
+  fi
+done
+IFS=$old_ifs
+
+# --- fingerprint ----------------------------------------------------------
+# One line per file: "inode size mtime ctime<TAB>path". Any edit, create, delete or rename
+# changes the listing; file contents are never read.
+set -f  # globs in INCLUDE/EXCLUDE are find patterns, not for the shell
+prune=; for g in $EXCLUDE; do prune="$prune${prune:+ -o} -name $g"; done
+only=; for g in $INCLUDE; do only="$only${only:+ -o} -name $g"; done
+set +f
+if find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then
+  list_files() { find "$@" -printf '%i %s %T@ %C@\t%p\n'; }
+else
+  TAB=$(printf '\t')
+  list_files() { find "$@" -exec stat -c "%i %s %y %z$TAB%n" {} +; }
+fi
+
+# scan FILE: write the current listing of every watched directory to FILE (sorted, stable).
+scan() {
+  : > "$1.tmp"
+  old_ifs=$IFS; IFS=:
+  for dir in $WATCH; do
+    IFS=$old_ifs
+    [ -d "$dir" ] || continue
+    set -f
+    # shellcheck disable=SC2086 # word splitting of $prune/$only is intended
+    if [ -n "$prune" ]; then
+      if [ -n "$only" ]; then list_files "$dir" \( $prune \) -prune -o -type f \( $only \) 2>/dev/null
+      else list_files "$dir" \( $prune \) -prune -o -type f 2>/dev/null; fi
+    elif [ -n "$only" ]; then list_files "$dir" -type f \( $only \) 2>/dev/null
+    else list_files "$dir" -type f 2>/dev/null; fi >> "$1.tmp"
+    set +f
+  done
+  IFS=$old_ifs
+  LC_ALL=C sort "$1.tmp" > "$1"
+}
+
+# changed_paths OLD NEW: the paths added, modified or deleted between two listings.
+changed_paths() {
+  awk -F '\t' 'NR == FNR { old[$0] = 1; path[$2] = 1; next }
+               { now[$2] = 1 } !($0 in old) { print $2 }
+               END { for (p in path) if (!(p in now)) print p }' "$1" "$2" | LC_ALL=C sort -u
+}
+
+# --- probe / baseline modes (ReloadStrategy.RESTART_CONTAINER) ------------
+mode=${1:-supervise}; [ $# -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+case $mode in
+  probe)
+    scan "$STATE/probe.lst"
+    [ -f "$STATE/baseline.lst" ] || exit 0   # container still starting
+    cmp -s "$STATE/baseline.lst" "$STATE/probe.lst" && exit 0
+    log "change detected, failing liveness so the kubelet restarts the container: $(changed_paths "$STATE/baseline.lst" "$STATE/probe.lst" | head -n 5 | tr '\n' ' ')"
+    exit 1;;
+  baseline)
+    [ $# -gt 0 ] || die "no command given: usage: supervisor.sh baseline -- CMD [ARG...]"
+    scan "$STATE/baseline.lst"
+    log "baseline recorded ($(wc -l < "$STATE/baseline.lst" | tr -d ' ') files); exec $*"
+    exec "$@";;
+  supervise) [ $# -gt 0 ] || die "no command given: usage: supervisor.sh supervise -- CMD [ARG...]";;
+  *) die "unknown mode '$mode': use supervise, baseline or probe";;
+esac
+
+# --- the app --------------------------------------------------------------
+app_pid=
+command -v setsid >/dev/null 2>&1 || log "warning: setsid not found; only the main process is signalled on restart"
+
+start_app() {
+  # Its own session and process group, so that stopping it reaches every worker it forked.
+  if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi
+  app_pid=$!
+}
+
+# group_alive: true while any process of the app's group is alive.
+group_alive() { kill -0 -"$app_pid" 2>/dev/null || kill -0 "$app_pid" 2>/dev/null; }
+
+stop_app() {
+  [ -n "$app_pid" ] || return 0
+  kill -TERM -"$app_pid" 2>/dev/null || kill -TERM "$app_pid" 2>/dev/null
+  deadline=$(( $(now_cs) + $(awk -v g="$GRACE" 'BEGIN { printf "%d", g * 100 }') ))
+  while group_alive && [ "$(now_cs)" -lt "$deadline" ]; do sleep 0.05; done
+  if group_alive; then
+    log "app (pid $app_pid) ignored TERM for ${GRACE}s: sending KILL to its process group"
+    kill -KILL -"$app_pid" 2>/dev/null || kill -KILL "$app_pid" 2>/dev/null
+  fi
+  wait "$app_pid" 2>/dev/null
+  app_pid=
+}
+
+on_signal() {
+  log "received $1: stopping the app and exiting"
+  stop_app
+  exit 0
+}
+trap 'on_signal TERM' TERM
+trap 'on_signal INT' INT
+trap 'on_signal HUP' HUP
+
+# run_on_change FILE: run each configured command whose glob matches a changed base name.
+# Returns non-zero if one failed (the old app then keeps running).
+run_on_change() {
+  [ -n "$ON_CHANGE" ] || return 0
+  first_dir=${WATCH%%:*}
+  failed=0
+  printf '%s\n' "$ON_CHANGE" > "$STATE/on-change"
+  while read -r glob cmd; do
+    [ -n "$glob" ] || continue
+    matched=
+    while IFS= read -r path; do
+      # shellcheck disable=SC2254 # $glob is a pattern on purpose
+      case ${path##*/} in $glob) matched=$path; break;; esac
+    done < "$1"
+    [ -n "$matched" ] || continue
+    t0=$(now_cs)
+    (cd "$first_dir" && sh -c "$cmd") </dev/null >&2
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+      log "on-change ok: '$cmd' for $matched ($(secs $(( $(now_cs) - t0 ))))"
+    else
+      log "on-change FAILED (exit $rc): '$cmd' for $matched; keeping the running app until the next change"
+      failed=1
+    fi
+  done < "$STATE/on-change"
+  return "$failed"
+}
+
+# --- main loop ------------------------------------------------------------
+first=${WATCH%%:*}
+while [ ! -d "$first" ]; do
+  [ -n "${waited:-}" ] || log "watched directory $first does not exist yet: waiting for it to appear"
+  waited=1
+  sleep 1
+done
+
+scan "$STATE/current.lst"
+log "watching $WATCH ($(wc -l < "$STATE/current.lst" | tr -d ' ') files, every ${INTERVAL}s); starting: $*"
+start_app "$@"
+sleep_for=$INTERVAL
+
+while :; do
+  sleep "$sleep_for"
+  if [ -n "$app_pid" ] && ! kill -0 "$app_pid" 2>/dev/null; then
+    wait "$app_pid" 2>/dev/null; rc=$?
+    kill -TERM -"$app_pid" 2>/dev/null   # workers the app left behind
+    log "app exited with status $rc: waiting for the next change to restart it"
+    app_pid=
+  fi
+
+  t0=$(now_cs)
+  scan "$STATE/next.lst"
+  scan_cs=$(( $(now_cs) - t0 ))
+  # Stretch the interval on big trees: scanning may use at most 1/SCAN_SHARE of the time.
+  sleep_for=$(awk -v i="$INTERVAL" -v s="$scan_cs" -v k="$SCAN_SHARE" 'BEGIN { t = s * k / 100; printf "%.2f", (t > i ? t : i) }')
+  cmp -s "$STATE/current.lst" "$STATE/next.lst" && continue
+
+  # Debounce: wait until the tree holds still (editors and `git checkout` write in bursts),
+  # but never longer than 2 s, so that a constant writer cannot starve the restart.
+  settle_start=$(now_cs)
+  while :; do
+    sleep "$DEBOUNCE"
+    scan "$STATE/settled.lst"
+    if cmp -s "$STATE/next.lst" "$STATE/settled.lst" || [ $(( $(now_cs) - settle_start )) -ge 200 ]; then break; fi
+    mv "$STATE/settled.lst" "$STATE/next.lst"
+  done
+  mv "$STATE/settled.lst" "$STATE/next.lst"
+
+  t0=$(now_cs)
+  changed_paths "$STATE/current.lst" "$STATE/next.lst" > "$STATE/changed"
+  mv "$STATE/next.lst" "$STATE/current.lst"
+  count=$(wc -l < "$STATE/changed" | tr -d ' ')
+  log "change: $count file(s): $(head -n 5 "$STATE/changed" | tr '\n' ' ')$( [ "$count" -gt 5 ] && echo '...')"
+  run_on_change "$STATE/changed" || continue
+  stop_app
+  start_app "$@"
+  log "restarted (pid $app_pid) in $(secs $(( $(now_cs) - t0 )))"
+done

@@ -1,0 +1,50 @@
+import { Duration } from 'cdk8s';
+
+/** Which files the supervisor watches, and how often. */
+export interface WatchOptions {
+  /**
+   * Absolute container paths to watch; each must lie under the code mount.
+   * @default - the code mount path
+   */
+  readonly paths?: string[];
+
+  /**
+   * Base-name globs (`find -name` patterns) of the files that count, e.g. `["*.py", "*.html"]`.
+   * @default - every file
+   */
+  readonly include?: string[];
+
+  /**
+   * Base-name globs of files and directories to ignore (directories are not descended).
+   * @default DEFAULT_WATCH_EXCLUDES
+   */
+  readonly exclude?: string[];
+
+  /**
+   * Time between two scans of the tree. The supervisor stretches it on big trees so that scanning
+   * stays under 2 % of one core.
+   * @default Duration.millis(250)
+   */
+  readonly interval?: Duration;
+
+  /**
+   * How long the tree must hold still before a restart, so that a burst of writes (an editor's
+   * save, a `git checkout`) restarts the app once.
+   * @default Duration.millis(100)
+   */
+  readonly debounce?: Duration;
+}
+
+/** Version-control, dependency and cache directories plus editor swap files. */
+export const DEFAULT_WATCH_EXCLUDES: readonly string[] = [
+  '.git', '.hg', '.svn', '__pycache__', 'node_modules', '.venv', '.mypy_cache', '.pytest_cache',
+  '*.pyc', '*.swp', '*.swx', '*~', '.#*',
+];
+
+/** A command run (with `sh -c`, in the first watched directory) before the restart when a matching file changed. */
+export interface OnChangeTrigger {
+  /** Base-name glob of the changed file, e.g. `requirements.txt` or `*.proto`. */
+  readonly glob: string;
+  /** Shell command, e.g. `pip install -r requirements.txt`. If it fails, the old app keeps running. */
+  readonly command: string;
+}
