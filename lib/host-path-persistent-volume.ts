@@ -39,12 +39,16 @@ export class HostPathPersistentVolume extends kplus.PersistentVolume {
   public readonly type: HostPathType;
   public readonly nodeName?: string;
 
+  /** Capacity, rendered exactly (cdk8s-plus's own rendering only handles whole gibibytes). */
+  public readonly capacity?: Size;
+
   constructor(scope: Construct, id: string, props: HostPathPersistentVolumeProps) {
-    super(scope, id, props);
+    super(scope, id, { ...props, storage: undefined });
+    this.capacity = props.storage;
     this.path = checkAbsolutePath(this, 'path', props.path);
     this.type = props.type ?? HostPathType.DIRECTORY_OR_CREATE;
     this.nodeName = props.nodeName === undefined ? undefined : checkNodeName(this, 'nodeName', props.nodeName);
-    if (props.storage) checkSize(this, 'storage', props.storage);
+    if (this.capacity) checkSize(this, 'storage', this.capacity);
     // PersistentVolumes are cluster-scoped: drop the namespace a Chart puts on every object.
     if (this.apiObject.metadata.namespace) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
@@ -53,9 +57,8 @@ export class HostPathPersistentVolume extends kplus.PersistentVolume {
   public _toKube(): ReturnType<kplus.PersistentVolume['_toKube']> {
     const spec: k8s.PersistentVolumeSpec = {
       ...(super._toKube() as unknown as k8s.PersistentVolumeSpec),
-      // cdk8s-plus renders whole gibibytes only, and a claimRef without namespace, which the
-      // PV controller never matches to a claim: render both precisely.
-      capacity: this.storage ? { storage: k8s.Quantity.fromString(quantity(this.storage)) } : undefined,
+      capacity: this.capacity ? { storage: k8s.Quantity.fromString(quantity(this.capacity)) } : undefined,
+      // cdk8s-plus's claimRef has no namespace, and the PV controller never matches that to a claim.
       claimRef: this.claim ? { name: this.claim.name, namespace: ApiObject.of(this.claim).metadata.namespace ?? 'default' } : undefined,
       hostPath: { path: this.path, type: this.type },
       nodeAffinity: this.nodeName ? {

@@ -1,7 +1,8 @@
-import { ApiObject, Size } from 'cdk8s';
+import { ApiObject, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
-import { HostPathPersistentVolume, HostPathType } from './host-path-persistent-volume';
+import * as k8s from '../imports/k8s';
+import { HostPathPersistentVolume, HostPathType, quantity } from './host-path-persistent-volume';
 import { checkName } from './validation/checks';
 import { addChartValidations } from './validation/chart-validations';
 
@@ -52,7 +53,7 @@ export interface HostPathStorageProps {
 
   /**
    * Namespace of the claim (the volume is cluster-scoped). The volume's claimRef points here.
-   * @default 'default'
+   * @default - the chart's namespace, else 'default'
    */
   readonly namespace?: string;
 }
@@ -71,7 +72,7 @@ export class HostPathStorage extends Construct {
     const storage = props.storage ?? Size.gibibytes(1);
     const accessModes = props.accessModes ?? [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE];
     const storageClassName = props.storageClassName ?? 'manual';
-    const namespace = checkName(this, 'namespace', props.namespace ?? 'default');
+    const namespace = checkName(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
 
     this.volume = new HostPathPersistentVolume(this, 'Volume', {
       metadata: { name },
@@ -83,13 +84,12 @@ export class HostPathStorage extends Construct {
       storageClassName,
       reclaimPolicy: props.reclaimPolicy ?? kplus.PersistentVolumeReclaimPolicy.RETAIN,
     });
-    this.claim = new kplus.PersistentVolumeClaim(this, 'Claim', {
+    this.claim = new ExactSizeClaim(this, 'Claim', {
       metadata: { name, namespace },
-      storage,
       accessModes,
       storageClassName,
       volume: this.volume,
-    });
+    }, storage);
     this.volume.bind(this.claim);
     addChartValidations(this);
   }
@@ -102,5 +102,21 @@ export class HostPathStorage extends Construct {
   /** The claim as a pod volume named `volumeName`. */
   public asVolume(scope: Construct, id: string, volumeName?: string): kplus.Volume {
     return kplus.Volume.fromPersistentVolumeClaim(scope, id, this.claim, { name: volumeName ?? ApiObject.of(this.claim).name });
+  }
+}
+
+/** A claim requesting exactly the volume's capacity (cdk8s-plus renders whole gibibytes only). */
+class ExactSizeClaim extends kplus.PersistentVolumeClaim {
+  constructor(scope: Construct, id: string, props: kplus.PersistentVolumeClaimProps, private readonly request: Size) {
+    super(scope, id, props);
+  }
+
+  /** @internal */
+  public _toKube(): ReturnType<kplus.PersistentVolumeClaim['_toKube']> {
+    const spec: k8s.PersistentVolumeClaimSpec = {
+      ...(super._toKube() as unknown as k8s.PersistentVolumeClaimSpec),
+      resources: { requests: { storage: k8s.Quantity.fromString(quantity(this.request)) } },
+    };
+    return spec as unknown as ReturnType<kplus.PersistentVolumeClaim['_toKube']>;
   }
 }

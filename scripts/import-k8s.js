@@ -3,7 +3,8 @@
 //
 // `cdk8s import k8s@1.33.0` downloads _definitions.json from GitHub, which this
 // environment cannot reach. We run the very same importer, but serve that URL
-// from a local copy of the file (by default ../shared/k8s-schemas/v1.33.0/).
+// from the copy of that file committed as imports/k8s-1.33.0.schema.json (the schema tests
+// validate dist/ against the same file).
 // With internet access, `npx cdk8s import k8s@1.33.0 --language typescript`
 // produces the same file.
 'use strict';
@@ -17,7 +18,7 @@ const { importDispatch } = require(path.join(cliDir, 'lib', 'import', 'dispatch'
 const K8S_VERSION = '1.33.0';
 const root = path.resolve(__dirname, '..');
 const schemaFile = path.resolve(
-  process.env.K8S_SCHEMA_FILE ?? path.join(root, '..', 'shared', 'k8s-schemas', `v${K8S_VERSION}`, '_definitions.json'),
+  process.env.K8S_SCHEMA_FILE ?? path.join(root, 'imports', `k8s-${K8S_VERSION}.schema.json`),
 );
 
 if (!fs.existsSync(schemaFile)) {
