@@ -1,0 +1,120 @@
+"""The app against a database that goes away, comes back, or crashes."""
+
+from __future__ import annotations
+
+import requests
+
+from conftest import DB_NAME, READONLY_MOUNT
+from harness import Gunicorn
+from test_api import TIMEOUT, assert_json_error, post_score
+
+
+def assert_db_down_responses(app) -> None:
+    assert requests.get(app.url + "/healthz", timeout=TIMEOUT).status_code == 200
+    body = assert_json_error(requests.get(app.url + "/readyz", timeout=TIMEOUT), 503)
+    assert body["status"] == "unavailable"
+    assert_json_error(requests.get(app.url + "/", timeout=TIMEOUT), 503)
+    assert_json_error(requests.get(app.url + "/scores", timeout=TIMEOUT), 503)
+    assert_json_error(post_score(app, 1), 503)
+
+
+def test_db_stopped_then_started_app_recovers(app, db_restored):
+    mariadb = db_restored
+    master, workers = app.proc.pid, app.worker_pids()
+    assert len(workers) == 4
+    before = post_score(app, 11).json()["id"]
+
+    mariadb.stop()
+    # Several rounds so every worker meets the outage, not just one.
+    for _ in range(4):
+        assert_db_down_responses(app)
+
+    mariadb.start()
+    took = app.wait_ready(timeout=30)
+    resp = post_score(app, 12)
+    assert resp.status_code == 201, resp.text
+    ids = [r["id"] for r in requests.get(app.url + "/scores", params={"limit": 5}, timeout=TIMEOUT).json()["scores"]]
+    assert ids[:2] == [resp.json()["id"], before]
+    # Recovered without a restart: same master, same workers, none crashed.
+    assert app.running and app.proc.pid == master
+    assert app.worker_pids() == workers
+    print(f"recovered {took:.2f}s after the DB accepted connections again")
+
+
+def test_committed_rows_survive_kill_9(app, db_restored):
+    mariadb = db_restored
+    committed = {}
+    for score in range(500, 550):
+        resp = post_score(app, score)
+        assert resp.status_code == 201, resp.text
+        committed[resp.json()["id"]] = score
+
+    mariadb.kill9()
+    assert_json_error(post_score(app, 1), 503)
+    mariadb.start()  # InnoDB crash recovery
+    app.wait_ready(timeout=60)
+
+    placeholders = ",".join(["%s"] * len(committed))
+    rows = mariadb.sql(f"SELECT id, score FROM scores WHERE id IN ({placeholders})", tuple(committed),
+                       database=DB_NAME)
+    assert dict(rows) == committed
+    latest = requests.get(app.url + "/scores", params={"limit": 1}, timeout=TIMEOUT).json()["scores"][0]
+    assert latest["id"] == max(committed) and latest["score"] == 549
+
+
+def test_app_started_without_db_creates_schema_later(code_dir, app_env, db_restored):
+    """DB down at app startup: the app starts anyway, is unready, then creates its schema lazily."""
+    mariadb = db_restored
+    lazy_db = f"{DB_NAME}_lazy"
+    mariadb.sql(f"DROP DATABASE IF EXISTS {lazy_db}")
+    mariadb.sql(f"CREATE DATABASE {lazy_db}")
+    mariadb.stop()
+
+    late = Gunicorn("late", code_dir, {**app_env, "MYSQL_INSTANCE_NAME": lazy_db}, workers=2,
+                    readonly_mount=READONLY_MOUNT)
+    late.start()
+    try:
+        late.wait_healthy()
+        assert_db_down_responses(late)
+
+        mariadb.start()
+        assert mariadb.sql("SHOW TABLES", database=lazy_db) == []
+        late.wait_ready(timeout=30)
+        assert mariadb.sql("SHOW TABLES", database=lazy_db) == [("scores",)]
+        resp = post_score(late, 99)
+        assert resp.status_code == 201, resp.text
+        assert requests.get(late.url + "/", timeout=TIMEOUT).text == "hot-loading-apps 99\n"
+        assert "Traceback" not in late.log.read_text()
+        assert "not ready at startup" in late.log.read_text()
+    finally:
+        late.stop()
+
+
+def test_dropped_table_is_recreated(app, mariadb):
+    """A worker that finds the table gone answers 503 once and recreates it on its next request."""
+    mariadb.sql("DROP TABLE scores", database=DB_NAME)
+    statuses = []
+    for _ in range(40):
+        statuses.append(post_score(app, 3).status_code)
+        if statuses[-1] == 201:
+            break
+    assert statuses[-1] == 201, statuses
+    assert set(statuses) <= {201, 503} and statuses.count(503) <= 4, statuses
+    assert mariadb.sql("SELECT score FROM scores", database=DB_NAME) == [(3,)]
+
+
+def test_db_without_tls_still_works(app, db_restored):
+    """TLS is preferred, not required: a server without it gets plaintext connections."""
+    mariadb = db_restored
+    mariadb.stop()
+    mariadb.start(tls=False)
+    try:
+        assert mariadb.sql("SHOW GLOBAL VARIABLES LIKE 'have_ssl'")[0][1] != "YES"
+        app.wait_ready(timeout=30)
+        resp = post_score(app, 77)
+        assert resp.status_code == 201, resp.text
+        assert requests.get(app.url + "/", timeout=TIMEOUT).text == "hot-loading-apps 77\n"
+        assert int(mariadb.status("Ssl_accepts")) == 0
+    finally:
+        mariadb.stop()
+        mariadb.start()
