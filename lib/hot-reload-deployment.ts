@@ -165,7 +165,8 @@ export class HotReloadDeployment extends Construct {
         // A new supervisor script changes the ConfigMap only; this makes the pods roll too.
         annotations: { 'hot-reload.dev/supervisor-sha256': supervisorScriptHash() },
       },
-      terminationGracePeriod: Duration.millis(grace.toMilliseconds() + 1000),
+      // Whole seconds (the API's unit), one more than the supervisor's grace so its KILL comes first.
+      terminationGracePeriod: Duration.seconds(Math.ceil(grace.toMilliseconds() / 1000) + 1),
       securityContext: props.user === undefined ? undefined : { user: props.user, group: props.user },
     });
 
@@ -240,13 +241,17 @@ export class HotReloadDeployment extends Construct {
     });
     if (paths.length === 0) throw new ConfigurationError(this.node.path, 'watch.paths', [], 'nothing to watch', `omit watch.paths to watch ${codeMountPath}`);
     const include = (watch.include ?? []).map((g, i) => checkGlob(this, `watch.include[${i}]`, g));
+    if (this.strategy === ReloadStrategy.RESTART_CONTAINER && (props.onChange ?? []).length > 0) {
+      throw new ConfigurationError(this.node.path, 'onChange', props.onChange, 'ReloadStrategy.RESTART_CONTAINER restarts the container and runs no onChange commands',
+        'use ReloadStrategy.SUPERVISOR, or run the commands in the image or an init container');
+    }
     const exclude = (watch.exclude ?? DEFAULT_WATCH_EXCLUDES).map((g, i) => checkGlob(this, `watch.exclude[${i}]`, g));
     const interval = checkPositiveDuration(this, 'watch.interval', watch.interval ?? Duration.millis(250));
     const debounce = checkPositiveDuration(this, 'watch.debounce', watch.debounce ?? Duration.millis(100));
     const onChange = (props.onChange ?? []).map((t, i) => {
       checkGlob(this, `onChange[${i}].glob`, t.glob);
       if (!t.command.trim() || t.command.includes('\n')) {
-        throw new ConfigurationError(this.node.path, `onChange[${i}].command`, t.command, 'must be one non-empty line of shell', 'join steps with "&&", e.g. "pip install -r requirements.txt && python manage.py migrate"');
+        throw new ConfigurationError(this.node.path, `onChange[${i}].command`, t.command, 'must be one non-empty line of shell', 'join steps with "&&", e.g. "npm install && npm run build"');
       }
       return `${t.glob} ${t.command}`;
     });
@@ -258,7 +263,9 @@ export class HotReloadDeployment extends Construct {
       HOT_RELOAD_GRACE: seconds(grace),
       HOT_RELOAD_STATE_DIR: STATE_DIR,
     };
-    if (include.length > 0) env.HOT_RELOAD_INCLUDE = include.join(' ');
+    // A trigger's files must be in the listing, or its command never runs.
+    const triggerGlobs = (props.onChange ?? []).map((t) => t.glob).filter((g) => !include.includes(g));
+    if (include.length > 0) env.HOT_RELOAD_INCLUDE = [...include, ...new Set(triggerGlobs)].join(' ');
     if (onChange.length > 0) env.HOT_RELOAD_ON_CHANGE = onChange.join('\n');
     return env;
   }

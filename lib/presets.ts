@@ -33,7 +33,11 @@ export interface GoPresetOptions {
  * The supervisor treats them like any other command.
  */
 export class ReloadPresets {
-  /** Python WSGI app under gunicorn. Bytecode is not written, so the code mount stays untouched. */
+  /**
+   * Python WSGI app under gunicorn. Bytecode is not written, so the code mount stays untouched.
+   * gunicorn >= 25 also wants a control socket under $HOME; with a read-only root filesystem set
+   * `control_socket_disable = True` in the app's gunicorn.conf.py (as python-mysql does).
+   */
   public static gunicorn(options: GunicornPresetOptions): RuntimePreset {
     const port = options.port ?? 8000;
     return {
@@ -52,6 +56,11 @@ export class ReloadPresets {
   /** A Go program rebuilt and run on every change; the build cache lives in /tmp, outside the tree. */
   public static go(options: GoPresetOptions = {}): RuntimePreset {
     const port = options.port ?? 8080;
-    return { command: ['go', 'run', options.pkg ?? '.'], port, env: { PORT: String(port), GOCACHE: '/tmp/go-cache', GOFLAGS: '-buildvcs=false' } };
+    return {
+      command: ['go', 'run', options.pkg ?? '.'],
+      port,
+      // The root filesystem is read-only: build and module caches go to the /tmp emptyDir.
+      env: { PORT: String(port), GOCACHE: '/tmp/go-cache', GOMODCACHE: '/tmp/go-mod', GOFLAGS: '-buildvcs=false' },
+    };
   }
 }

@@ -11,7 +11,8 @@ export enum ReloadStrategy {
    * The original environment's idea, fixed: a liveness probe compares a fingerprint of the whole
    * tree with the one taken at container start (kept outside the source tree) and fails on a
    * change, so the kubelet restarts the container. Seconds per reload, and every restart feeds the
-   * kubelet's crash backoff; kept for images whose entrypoint cannot be wrapped and for comparison.
+   * kubelet's crash backoff. Kept for comparison, and for apps that need a fresh container on every
+   * change. It wraps the command like SUPERVISOR does, and runs no onChange commands.
    */
   RESTART_CONTAINER = 'restart-container',
 }

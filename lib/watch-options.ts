@@ -10,6 +10,7 @@ export interface WatchOptions {
 
   /**
    * Base-name globs (`find -name` patterns) of the files that count, e.g. `["*.py", "*.html"]`.
+   * The globs of `onChange` triggers are added, so that their files are watched too.
    * @default - every file
    */
   readonly include?: string[];
@@ -21,8 +22,8 @@ export interface WatchOptions {
   readonly exclude?: string[];
 
   /**
-   * Time between two scans of the tree. The supervisor stretches it on big trees so that scanning
-   * stays under 2 % of one core.
+   * Time between two scans of the tree. On big trees the supervisor stretches it (up to 1 s) so that
+   * scanning takes at most 2 % of the wall-clock time.
    * @default Duration.millis(250)
    */
   readonly interval?: Duration;

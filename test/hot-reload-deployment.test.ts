@@ -36,12 +36,23 @@ describe('HotReloadDeployment', () => {
       stopGracePeriod: Duration.seconds(4),
     });
     expect(env(objects)).toMatchObject({
-      HOT_RELOAD_WATCH: '/code/src', HOT_RELOAD_INCLUDE: '*.js *.json', HOT_RELOAD_EXCLUDE: 'node_modules',
+      HOT_RELOAD_WATCH: '/code/src', HOT_RELOAD_INCLUDE: '*.js *.json package.json *.proto', HOT_RELOAD_EXCLUDE: 'node_modules',
       HOT_RELOAD_INTERVAL: '0.5', HOT_RELOAD_DEBOUNCE: '0.2', HOT_RELOAD_GRACE: '4', HOT_RELOAD_STATE_DIR: '/tmp/hot-reload',
       HOT_RELOAD_ON_CHANGE: 'package.json npm install\n*.proto make protos',
     });
     // The kubelet waits one second longer than the supervisor, so the supervisor's KILL comes first.
     expect(find(objects, 'Deployment', 'web').spec.template.spec.terminationGracePeriodSeconds).toBe(5);
+  });
+
+  test('a grace period in milliseconds still gives whole seconds to the kubelet', () => {
+    const objects = synth({ stopGracePeriod: Duration.millis(2500) });
+    expect(env(objects).HOT_RELOAD_GRACE).toBe('2.5');
+    expect(find(objects, 'Deployment', 'web').spec.template.spec.terminationGracePeriodSeconds).toBe(4);
+  });
+
+  test('the files of onChange triggers are watched even when not included', () => {
+    const objects = synth({ watch: { include: ['*.js'] }, onChange: [{ glob: 'package.json', command: 'npm install' }] });
+    expect(env(objects).HOT_RELOAD_INCLUDE).toBe('*.js package.json');
   });
 
   test('keeps cdk8s-plus secure defaults: non-root, read-only root filesystem, no privilege escalation', () => {

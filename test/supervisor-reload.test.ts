@@ -116,7 +116,9 @@ describe('the synthesized supervisor reloads a real app', () => {
     const exited = new Promise<number | null>((resolve) => supervisor.on('exit', (c) => resolve(c)));
     supervisor.kill('SIGTERM');
     const grace = Number(synthesized.env.HOT_RELOAD_GRACE) * 1000;
-    const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), grace + 2000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const status = await Promise.race([exited, new Promise<string>((r) => { timer = setTimeout(() => r('still running'), grace + 2000); })]);
+    clearTimeout(timer);
     expect(status).toBe(0);
     expect(log).toMatch(/received TERM: stopping the app and exiting/);
     expect(await get(port)).toBeUndefined(); // the app went with it

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import * as k8s from '../imports/k8s';
-import { addChartValidations, HostPathStorage, HotReloadDeployment, HotReloadDeploymentProps, MySql } from '../lib';
+import { addChartValidations, HostPathStorage, HotReloadDeployment, HotReloadDeploymentProps, MySql, ReloadStrategy } from '../lib';
 import { validationError } from './support/manifests';
 
 // Bad input must fail at synth with a message naming the construct path, the field, the value and the fix.
@@ -78,6 +78,11 @@ const cases: [string, (chart: Chart) => void, RegExp[]][] = [
   ['MySQL database name with "-"', (c) => new MySql(c, 'db', {
     database: 'hot-reload', credentials: kplus.Secret.fromSecretName(c, 'creds', 'mysql-credentials'), data: new HostPathStorage(c, 'db-data', { path: '/srv/db' }),
   }), [/\[test\/db\] database="hot-reload": not a plain MySQL database name/]],
+  ['onChange with the restart-container strategy, which would never run it', (c) => app(c, {
+    strategy: ReloadStrategy.RESTART_CONTAINER, onChange: [{ glob: 'package.json', command: 'npm install' }],
+  }), [/\[test\/web\] onChange=.*: ReloadStrategy.RESTART_CONTAINER restarts the container and runs no onChange commands. Fix: use ReloadStrategy.SUPERVISOR/]],
+  ['image pull Secret neither defined nor declared external', (c) => rawDeployment(c, 'web', { app: 'web' }, { imagePullSecrets: [{ name: 'regcred' }] }),
+    [/imagePullSecrets\[0\].name="regcred": no Secret "regcred" is defined/]],
   ['upper-case storage name', (c) => new HostPathStorage(c, 'MySQL', { path: '/srv/db' }), [/\[test\/MySQL\] name="MySQL": not a valid DNS-1123 name.*Fix: use a name like "mysql"/]],
 ];
 
@@ -91,6 +96,12 @@ test.each(cases)('%s', (_, build, expected) => {
   expect(message).not.toBe('');
   expect(message).toContain('Fix:');
   for (const re of expected) expect(message).toMatch(re);
+});
+
+test('optional Secret and ConfigMap volumes need not exist', () => {
+  expect(validationError((c) => rawDeployment(c, 'web', { app: 'web' }, {
+    volumes: [{ name: 's', secret: { secretName: 'maybe', optional: true } }, { name: 'c', configMap: { name: 'maybe', optional: true } }],
+  }))).toBe('');
 });
 
 test('a valid app passes every check', () => {

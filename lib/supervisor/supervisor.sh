@@ -6,20 +6,22 @@
 #   supervisor.sh probe                       exit 1 if the tree differs from the recorded baseline
 #                                             (liveness probe of the restart-container strategy)
 #
-# POSIX sh plus find, stat, awk, cmp, sleep and setsid: works with busybox and GNU userlands.
+# POSIX sh plus find, stat, sort, awk, cmp, head, wc, tr, mkdir, mv, sleep and setsid: works with
+# busybox and GNU userlands.
 # Configuration comes from the environment (synthesized by HotReloadDeployment):
 #   HOT_RELOAD_WATCH      watched directories, separated by ':'                 (default: .)
 #   HOT_RELOAD_INCLUDE    base-name globs of files that count, space-separated  (default: every file)
 #   HOT_RELOAD_EXCLUDE    base-name globs of files/directories to ignore        (default: see below)
 #   HOT_RELOAD_ON_CHANGE  lines "GLOB COMMAND": COMMAND runs (sh -c, in the first watched directory)
-#                         before the restart when a changed file's base name matches GLOB
+#                         before the restart when a changed file's base name matches GLOB, and
+#                         once before the first start for every GLOB a file in the tree matches
 #   HOT_RELOAD_INTERVAL   seconds between polls                                 (default: 0.25)
 #   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a restart (default: 0.1)
 #   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
 #   HOT_RELOAD_STATE_DIR  where fingerprints are kept; never inside a watched directory
 #                                                                (default: ${TMPDIR:-/tmp}/hot-reload)
-# The poll interval stretches so that scanning takes at most 1/HOT_RELOAD_SCAN_SHARE of the time
-# (default 50, i.e. 2 %), which keeps idle CPU low on large trees.
+# On large trees the poll interval stretches so that scanning takes at most 1/HOT_RELOAD_SCAN_SHARE
+# of the wall-clock time (default 50, i.e. 2 %), but never beyond 1 s, so reloads stay sub-second.
 set -u
 
 WATCH=${HOT_RELOAD_WATCH:-.}
@@ -35,13 +37,19 @@ STATE=${HOT_RELOAD_STATE_DIR:-${TMPDIR:-/tmp}/hot-reload}
 log() { printf 'hot-reload: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 
-# Centiseconds since boot, read without forking (for durations in log lines).
-now_cs() { read -r up _ < /proc/uptime; up=${up%.*}${up#*.}; echo "${up#"${up%%[!0]*}"}"; }
-secs() { awk -v cs="$1" 'BEGIN { printf "%.2fs", cs / 100 }'; }
+# now_cs: sets NOW to centiseconds since boot, without forking (polls must stay cheap).
+now_cs() { read -r up _ < /proc/uptime; up=${up%.*}${up#*.}; NOW=${up#"${up%%[!0]*}"}; }
+# secs CS: "1.23s"
+secs() { printf '%d.%02ds' $(($1 / 100)) $(($1 % 100)); }
 
 # --- configuration checks -------------------------------------------------
 case $INTERVAL$DEBOUNCE$GRACE in *[!0-9.]*) die "HOT_RELOAD_INTERVAL/DEBOUNCE/GRACE must be plain numbers of seconds, got '$INTERVAL' '$DEBOUNCE' '$GRACE'";; esac
 case $SCAN_SHARE in ''|*[!0-9]*|0) die "HOT_RELOAD_SCAN_SHARE must be a positive integer, got '$SCAN_SHARE'";; esac
+# Durations as centiseconds, computed once, so polls need no awk.
+cs_of() { awk -v s="$1" 'BEGIN { printf "%d", s * 100 + 0.5 }'; }
+INTERVAL_CS=$(cs_of "$INTERVAL"); [ "$INTERVAL_CS" -ge 1 ] || INTERVAL_CS=1
+GRACE_CS=$(cs_of "$GRACE")
+MAX_SLEEP_CS=$(( INTERVAL_CS > 100 ? INTERVAL_CS : 100 ))
 mkdir -p "$STATE" || die "cannot create state directory $STATE (set HOT_RELOAD_STATE_DIR to a writable directory outside the watched tree)"
 STATE=$(cd "$STATE" && pwd -P)
 old_ifs=$IFS; IFS=:
@@ -54,20 +62,22 @@ done
 IFS=$old_ifs
 
 # --- fingerprint ----------------------------------------------------------
-# One line per file: "inode size mtime ctime<TAB>path". Any edit, create, delete or rename
-# changes the listing; file contents are never read.
+# One line per file: "size mtime ctime<TAB>path". Any edit, create, delete or rename changes the
+# listing; file contents are never read. No inode numbers: some shared-folder drivers (vboxsf)
+# hand out new ones when a file drops out of the inode cache, which would look like an edit.
 set -f  # globs in INCLUDE/EXCLUDE are find patterns, not for the shell
 prune=; for g in $EXCLUDE; do prune="$prune${prune:+ -o} -name $g"; done
 only=; for g in $INCLUDE; do only="$only${only:+ -o} -name $g"; done
 set +f
 if find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then
-  list_files() { find "$@" -printf '%i %s %T@ %C@\t%p\n'; }
+  list_files() { find "$@" -printf '%s %T@ %C@\t%p\n'; }
 else
   TAB=$(printf '\t')
-  list_files() { find "$@" -exec stat -c "%i %s %y %z$TAB%n" {} +; }
+  list_files() { find "$@" -exec stat -c "%s %y %z$TAB%n" {} +; }
 fi
 
-# scan FILE: write the current listing of every watched directory to FILE (sorted, stable).
+# scan FILE: replace FILE with the current listing of every watched directory (sorted, stable;
+# renamed into place, so a concurrent probe never reads half a listing).
 scan() {
   : > "$1.tmp"
   old_ifs=$IFS; IFS=:
@@ -84,7 +94,7 @@ scan() {
     set +f
   done
   IFS=$old_ifs
-  LC_ALL=C sort "$1.tmp" > "$1"
+  LC_ALL=C sort "$1.tmp" > "$1.sorted" && mv "$1.sorted" "$1"
 }
 
 # changed_paths OLD NEW: the paths added, modified or deleted between two listings.
@@ -106,6 +116,7 @@ case $mode in
     exit 1;;
   baseline)
     [ $# -gt 0 ] || die "no command given: usage: supervisor.sh baseline -- CMD [ARG...]"
+    rm -f "$STATE/baseline.lst"   # a previous container's baseline must not be compared against
     scan "$STATE/baseline.lst"
     log "baseline recorded ($(wc -l < "$STATE/baseline.lst" | tr -d ' ') files); exec $*"
     exec "$@";;
@@ -129,8 +140,8 @@ group_alive() { kill -0 -"$app_pid" 2>/dev/null || kill -0 "$app_pid" 2>/dev/nul
 stop_app() {
   [ -n "$app_pid" ] || return 0
   kill -TERM -"$app_pid" 2>/dev/null || kill -TERM "$app_pid" 2>/dev/null
-  deadline=$(( $(now_cs) + $(awk -v g="$GRACE" 'BEGIN { printf "%d", g * 100 }') ))
-  while group_alive && [ "$(now_cs)" -lt "$deadline" ]; do sleep 0.05; done
+  now_cs; deadline=$(( NOW + GRACE_CS ))
+  while group_alive && now_cs && [ "$NOW" -lt "$deadline" ]; do sleep 0.05; done
   if group_alive; then
     log "app (pid $app_pid) ignored TERM for ${GRACE}s: sending KILL to its process group"
     kill -KILL -"$app_pid" 2>/dev/null || kill -KILL "$app_pid" 2>/dev/null
@@ -141,6 +152,7 @@ stop_app() {
 
 on_signal() {
   log "received $1: stopping the app and exiting"
+  [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
   stop_app
   exit 0
 }
@@ -163,11 +175,12 @@ run_on_change() {
       case ${path##*/} in $glob) matched=$path; break;; esac
     done < "$1"
     [ -n "$matched" ] || continue
-    t0=$(now_cs)
+    now_cs; cmd_start=$NOW
     (cd "$first_dir" && sh -c "$cmd") </dev/null >&2
     rc=$?
+    now_cs
     if [ "$rc" -eq 0 ]; then
-      log "on-change ok: '$cmd' for $matched ($(secs $(( $(now_cs) - t0 ))))"
+      log "on-change ok: '$cmd' for $matched ($(secs $(( NOW - cmd_start ))))"
     else
       log "on-change FAILED (exit $rc): '$cmd' for $matched; keeping the running app until the next change"
       failed=1
@@ -186,11 +199,20 @@ done
 
 scan "$STATE/current.lst"
 log "watching $WATCH ($(wc -l < "$STATE/current.lst" | tr -d ' ') files, every ${INTERVAL}s); starting: $*"
+# Triggers run once before the first start too: what they produce (e.g. dependencies installed
+# into an emptyDir) is gone whenever the pod is new. A failure is logged; the app starts anyway.
+if [ -n "$ON_CHANGE" ]; then
+  awk -F '\t' '{ print $2 }' "$STATE/current.lst" > "$STATE/changed"
+  run_on_change "$STATE/changed" || true
+  scan "$STATE/current.lst"
+fi
 start_app "$@"
-sleep_for=$INTERVAL
+sleep_cs=$INTERVAL_CS
 
 while :; do
-  sleep "$sleep_for"
+  # In the background, so that TERM from the kubelet interrupts the wait at once.
+  sleep "$((sleep_cs / 100)).$((sleep_cs % 100 / 10))$((sleep_cs % 10))" & sleeper=$!
+  wait "$sleeper"; sleeper=
   if [ -n "$app_pid" ] && ! kill -0 "$app_pid" 2>/dev/null; then
     wait "$app_pid" 2>/dev/null; rc=$?
     kill -TERM -"$app_pid" 2>/dev/null   # workers the app left behind
@@ -198,31 +220,37 @@ while :; do
     app_pid=
   fi
 
-  t0=$(now_cs)
+  now_cs; scan_start=$NOW
   scan "$STATE/next.lst"
-  scan_cs=$(( $(now_cs) - t0 ))
+  now_cs; scan_cs=$(( NOW - scan_start ))
   # Stretch the interval on big trees: scanning may use at most 1/SCAN_SHARE of the time.
-  sleep_for=$(awk -v i="$INTERVAL" -v s="$scan_cs" -v k="$SCAN_SHARE" 'BEGIN { t = s * k / 100; printf "%.2f", (t > i ? t : i) }')
+  sleep_cs=$(( scan_cs * SCAN_SHARE / 100 ))
+  [ "$sleep_cs" -gt "$MAX_SLEEP_CS" ] && sleep_cs=$MAX_SLEEP_CS
+  [ "$sleep_cs" -lt "$INTERVAL_CS" ] && sleep_cs=$INTERVAL_CS
   cmp -s "$STATE/current.lst" "$STATE/next.lst" && continue
 
   # Debounce: wait until the tree holds still (editors and `git checkout` write in bursts),
   # but never longer than 2 s, so that a constant writer cannot starve the restart.
-  settle_start=$(now_cs)
+  settle_start=$NOW
   while :; do
     sleep "$DEBOUNCE"
     scan "$STATE/settled.lst"
-    if cmp -s "$STATE/next.lst" "$STATE/settled.lst" || [ $(( $(now_cs) - settle_start )) -ge 200 ]; then break; fi
+    now_cs
+    if cmp -s "$STATE/next.lst" "$STATE/settled.lst" || [ $(( NOW - settle_start )) -ge 200 ]; then break; fi
     mv "$STATE/settled.lst" "$STATE/next.lst"
   done
   mv "$STATE/settled.lst" "$STATE/next.lst"
 
-  t0=$(now_cs)
+  restart_start=$NOW
   changed_paths "$STATE/current.lst" "$STATE/next.lst" > "$STATE/changed"
   mv "$STATE/next.lst" "$STATE/current.lst"
   count=$(wc -l < "$STATE/changed" | tr -d ' ')
   log "change: $count file(s): $(head -n 5 "$STATE/changed" | tr '\n' ' ')$( [ "$count" -gt 5 ] && echo '...')"
   run_on_change "$STATE/changed" || continue
+  # What the triggers wrote into the tree (generated code, lock files) is not a new change.
+  [ -n "$ON_CHANGE" ] && scan "$STATE/current.lst"
   stop_app
   start_app "$@"
-  log "restarted (pid $app_pid) in $(secs $(( $(now_cs) - t0 )))"
+  now_cs
+  log "restarted (pid $app_pid) in $(secs $(( NOW - restart_start )))"
 done

@@ -59,9 +59,17 @@ function referencesOf(pod: PodTemplate): Reference[] {
   const refs: Reference[] = [];
   const at = pod.specPath;
   (pod.spec.volumes ?? []).forEach((v, i) => {
-    if (v.secret?.secretName) refs.push({ kind: 'Secret', name: v.secret.secretName, field: `${at}.volumes[${i}].secret.secretName` });
-    if (v.configMap?.name) refs.push({ kind: 'ConfigMap', name: v.configMap.name, field: `${at}.volumes[${i}].configMap.name` });
-    if (v.persistentVolumeClaim) refs.push({ kind: 'PersistentVolumeClaim', name: v.persistentVolumeClaim.claimName, field: `${at}.volumes[${i}].persistentVolumeClaim.claimName` });
+    const vol = `${at}.volumes[${i}]`;
+    if (v.secret?.secretName && !v.secret.optional) refs.push({ kind: 'Secret', name: v.secret.secretName, field: `${vol}.secret.secretName` });
+    if (v.configMap?.name && !v.configMap.optional) refs.push({ kind: 'ConfigMap', name: v.configMap.name, field: `${vol}.configMap.name` });
+    if (v.persistentVolumeClaim) refs.push({ kind: 'PersistentVolumeClaim', name: v.persistentVolumeClaim.claimName, field: `${vol}.persistentVolumeClaim.claimName` });
+    (v.projected?.sources ?? []).forEach((p, j) => {
+      if (p.secret?.name && !p.secret.optional) refs.push({ kind: 'Secret', name: p.secret.name, field: `${vol}.projected.sources[${j}].secret.name` });
+      if (p.configMap?.name && !p.configMap.optional) refs.push({ kind: 'ConfigMap', name: p.configMap.name, field: `${vol}.projected.sources[${j}].configMap.name` });
+    });
+  });
+  (pod.spec.imagePullSecrets ?? []).forEach((s, i) => {
+    if (s.name) refs.push({ kind: 'Secret', name: s.name, field: `${at}.imagePullSecrets[${i}].name` });
   });
   const containers = [...(pod.spec.initContainers ?? []).map((c) => ['initContainers', c] as const), ...pod.spec.containers.map((c) => ['containers', c] as const)];
   for (const [list, c] of containers) {
