@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# End-to-end test on a real single-node Kubernetes built from upstream sources (e2e/cluster/up.sh):
+# the chart, synthesized with e2e overrides, is deployed by ansible/deploy.yml (the VM's deploy play)
+# and the hot-reload loop is exercised in real pods. Ends with "N passed, M failed".
+#   KEEP_CLUSTER=1  leave a cluster this script started running (default: take it down again)
+#   KEEP_OBJECTS=1  leave the deployed objects and the work dir in place
+#   E2E_STRATEGY    reload strategy to synthesize (default supervisor; restart-container is expected
+#                   to fail the syntax-error assertions: that is the flaw the supervisor fixes)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/env.sh"
+source "$REPO_ROOT/e2e/lib/cluster-e2e.sh"
+[[ $EUID -eq 0 ]] || { echo "test-cluster.sh: must run as root (the e2e cluster needs it)" >&2; exit 1; }
+
+passed=0 failed=0
+ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
+# check DESCRIPTION CMD...: one assertion.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+# require DESCRIPTION CMD...: an assertion the rest depends on: stop here when it fails.
+require() {
+  local d=$1; shift
+  if "$@"; then ok "$d"; else bad "$d"; finish; fi
+}
+finish() {
+  echo "timings: ${timings[*]:-none}"
+  echo "$passed passed, $failed failed"
+  (( failed == 0 )) && exit 0 || exit 1
+}
+timings=()
+t_mark() { timings+=("$1=$(( $(date +%s) - $2 ))s"); }
+
+WORK=$(mktemp -d /var/tmp/hot-reload-e2e.XXXXXX)
+cleanup() {
+  local rc=$?
+  if [[ ${KEEP_OBJECTS:-0} != 1 ]]; then
+    if cluster_ready 2>/dev/null && [[ -d $WORK/manifests ]]; then delete_objects "$WORK/manifests"; fi
+    rm -rf "$WORK"
+  else
+    echo "kept: objects and $WORK"
+  fi
+  if (( E2E_STARTED_CLUSTER == 1 )) && [[ ${KEEP_CLUSTER:-0} != 1 ]]; then bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1 || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+t0=$(date +%s)
+require "cluster is up (e2e/cluster/up.sh)" ensure_cluster
+t_mark cluster "$t0"
+
+# --- deploy -------------------------------------------------------------------------------------
+prepare_dirs "$WORK"
+require "chart synthesized with e2e overrides (code/data paths, images) into $WORK/manifests" synth "$WORK" "${E2E_STRATEGY:-supervisor}"
+delete_objects "$WORK/manifests"        # leftovers of an interrupted earlier run
+require "secret mysql-credentials created with a random password" create_secret
+t1=$(date +%s)
+require "ansible/deploy.yml applied the manifests" deploy "$WORK/manifests" "$LOGS/e2e-deploy.log"
+t_mark deploy "$t1"
+
+objects_exist() {
+  local kind ns name missing=0
+  while read -r kind ns name; do
+    if [[ $ns == - ]]; then k get "$kind" "$name" >/dev/null 2>&1 || { echo "  missing: $kind/$name"; missing=1; }
+    else k get "$kind" "$name" -n "$ns" >/dev/null 2>&1 || { echo "  missing: $kind $ns/$name"; missing=1; }
+    fi
+  done < <(manifest_objects "$WORK/manifests")
+  [[ $(manifest_objects "$WORK/manifests" | wc -l) -gt 0 ]] && (( missing == 0 ))
+}
+check "every object of the synthesized manifests exists in the cluster" objects_exist
+
+pvcs_bound() {
+  local kind ns name bad=0 vol phase want claim
+  while read -r kind ns name; do
+    [[ $kind == PersistentVolumeClaim ]] || continue
+    want=$(python3 - "$WORK/manifests" "$ns" "$name" <<'PY'
+import glob, sys, yaml
+for p in glob.glob(sys.argv[1] + "/*.k8s.yaml"):
+    for d in yaml.safe_load_all(open(p)):
+        if d and d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] == sys.argv[3]:
+            print(d["spec"].get("volumeName", ""))
+PY
+)
+    for _ in $(seq 1 60); do
+      phase=$(k get pvc "$name" -n "$ns" -o jsonpath='{.status.phase}')
+      [[ $phase == Bound ]] && break; sleep 1
+    done
+    vol=$(k get pvc "$name" -n "$ns" -o jsonpath='{.spec.volumeName}')
+    claim=$(k get pv "$vol" -o jsonpath='{.spec.claimRef.namespace}/{.spec.claimRef.name}' 2>/dev/null || true)
+    if [[ $phase != Bound || -z $want || $vol != "$want" || $claim != "$ns/$name" ]]; then
+      echo "  pvc $ns/$name: phase=$phase volume=$vol (intended '$want'), pv claimRef=$claim"; bad=1
+    else echo "  pvc $ns/$name Bound to pv $vol"; fi
+  done < <(manifest_objects "$WORK/manifests")
+  (( bad == 0 )) && [[ -n $vol ]]
+}
+check "each PVC is Bound to its intended PV (volumeName and claimRef agree)" pvcs_bound
+
+t2=$(date +%s)
+pods_ready() {
+  k rollout status deploy/mysql -n default --timeout=300s && k rollout status deploy/python-mysql -n default --timeout=300s &&
+    k wait --for=condition=Ready pods --all -n default --timeout=120s
+}
+if ! check "all pods in namespace default are Ready" pods_ready; then
+  k get pods -n default -o wide; k describe pods -n default | tail -n 60
+  finish
+fi
+t_mark pods_ready "$t2"
+
+# --- networking -----------------------------------------------------------------------------------
+nodeport_serves() {
+  local r; r=$(http GET /healthz) && [[ ${r%% *} == 200 ]] || { echo "  /healthz: ${r:-no answer}"; return 1; }
+  # ...and it is kube-proxy that forwards it: its NodePort rule for 31000 is in the node's iptables.
+  ns iptables-save -t nat | grep -E -- "-A KUBE-NODEPORTS .*--dport $E2E_NODEPORT " >/dev/null ||
+    { echo "  no KUBE-NODEPORTS rule for $E2E_NODEPORT"; return 1; }
+  r=$(http GET /) && [[ ${r%% *} == 200 && $r == *hot-loading-apps* ]] || { echo "  GET /: $r"; return 1; }
+}
+check "app answers on NodePort $E2E_NODEPORT through kube-proxy" nodeport_serves
+
+dns_resolves() {
+  local ip want
+  want=$(k get svc mysql -n default -o jsonpath='{.spec.clusterIP}')
+  ip=$(k exec -n default "$(app_pod)" -c app -- python3 -c 'import socket; print(socket.gethostbyname("mysql.default.svc"))')
+  echo "  mysql.default.svc -> $ip (service clusterIP $want)"
+  [[ -n $want && $ip == "$want" ]]
+}
+check "mysql.default.svc resolves inside the app pod (CoreDNS) to the mysql Service" dns_resolves
+
+# --- data survives the database pod ---------------------------------------------------------------
+score=$(( RANDOM * 1000 + RANDOM ))
+score_persists() {
+  local r old new sel
+  r=$(http POST /scores "{\"score\": $score}") && [[ ${r%% *} == 201 ]] || { echo "  POST /scores: $r"; return 1; }
+  sel=$(selector_of mysql)
+  old=$(k get pods -n default -l "$sel" -o jsonpath='{.items[0].metadata.name}')
+  k delete pod -n default "$old" --wait=true --timeout=120s >/dev/null
+  for _ in $(seq 1 120); do
+    new=$(k get pods -n default -l "$sel" -o jsonpath='{.items[?(@.status.phase=="Running")].metadata.name}')
+    [[ -n $new && $new != "$old" ]] && break; sleep 1
+  done
+  k wait --for=condition=Ready pod/"$new" -n default --timeout=180s >/dev/null || { echo "  new mysql pod $new not Ready"; return 1; }
+  echo "  mysql pod $old deleted, replaced by $new"
+  for _ in $(seq 1 60); do
+    r=$(http GET '/scores?limit=100') && [[ ${r%% *} == 200 && $r == *"\"score\":$score"* ]] && return 0
+    sleep 1
+  done
+  echo "  score $score not found after the restart: $r"; return 1
+}
+check "a score written via POST /scores survives deleting the mysql pod" score_persists
+
+# --- hot reload -----------------------------------------------------------------------------------
+pod=$(app_pod || true)
+restarts0=$(restarts "$pod" app || true)
+reload_serves() {
+  local token="edit-$RANDOM-$RANDOM" s
+  set_marker "$WORK/code" "$token"
+  s=$(wait_marker "$token" 60) || { echo "  new route not served within 60s"; return 1; }
+  echo "  edit served after ${s}s"; timings+=("reload=${s}s")
+}
+check "an edit to application.py in the hostPath code dir is served by the pod" reload_serves
+
+syntax_error_survives() {
+  local phase st ready=""
+  { cat "$REPO_ROOT/python-mysql/application.py"; printf '\ndef broken(:\n'; } > "$WORK/code/application.py.tmp"
+  chmod a+r "$WORK/code/application.py.tmp"; mv "$WORK/code/application.py.tmp" "$WORK/code/application.py"
+  # The broken code must really be in effect: the app stops answering, so the pod turns unready.
+  for _ in $(seq 1 90); do
+    ready=$(k get pod "$pod" -n default -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
+    [[ $ready == False ]] && break; sleep 1
+  done
+  [[ $ready == False ]] || { echo "  pod never turned unready after the syntax error"; return 1; }
+  sleep 5
+  phase=$(k get pod "$pod" -n default -o jsonpath='{.status.phase}')
+  st=$(k get pod "$pod" -n default -o jsonpath='{.status.containerStatuses[?(@.name=="app")].state}')
+  echo "  with the syntax error: phase=$phase restarts=$(restarts "$pod" app) state=$st"
+  [[ $phase == Running && $(restarts "$pod" app) == "$restarts0" && $st == *running* ]]
+}
+check "a syntax error leaves the pod Running with $restarts0 restarts" syntax_error_survives
+
+fix_served() {
+  local token="fixed-$RANDOM-$RANDOM" s
+  set_marker "$WORK/code" "$token"
+  s=$(wait_marker "$token" 90) || { echo "  fix not served within 90s"; return 1; }
+  echo "  fix served after ${s}s; restarts=$(restarts "$pod" app)"
+  [[ $(restarts "$pod" app) == "$restarts0" && $(app_pod) == "$pod" ]]
+}
+check "the fix is served by the same pod, still without a container restart" fix_served
+
+t_mark total "$t0"
+finish
