@@ -247,7 +247,8 @@ export class HotReloadDeployment extends Construct {
     }
     const exclude = (watch.exclude ?? DEFAULT_WATCH_EXCLUDES).map((g, i) => checkGlob(this, `watch.exclude[${i}]`, g));
     const interval = checkPositiveDuration(this, 'watch.interval', watch.interval ?? Duration.millis(250));
-    const debounce = checkPositiveDuration(this, 'watch.debounce', watch.debounce ?? Duration.millis(100));
+    const debounce = checkPositiveDuration(this, 'watch.debounce', watch.debounce ?? Duration.millis(50));
+    const maxInterval = checkPositiveDuration(this, 'watch.maxInterval', watch.maxInterval ?? Duration.seconds(1));
     const onChange = (props.onChange ?? []).map((t, i) => {
       checkGlob(this, `onChange[${i}].glob`, t.glob);
       if (!t.command.trim() || t.command.includes('\n')) {
@@ -259,6 +260,7 @@ export class HotReloadDeployment extends Construct {
       HOT_RELOAD_WATCH: paths.join(':'),
       HOT_RELOAD_EXCLUDE: exclude.join(' '),
       HOT_RELOAD_INTERVAL: seconds(interval),
+      HOT_RELOAD_MAX_INTERVAL: seconds(maxInterval),
       HOT_RELOAD_DEBOUNCE: seconds(debounce),
       HOT_RELOAD_GRACE: seconds(grace),
       HOT_RELOAD_STATE_DIR: STATE_DIR,

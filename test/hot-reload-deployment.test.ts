@@ -31,13 +31,13 @@ describe('HotReloadDeployment', () => {
 
   test('passes the watch settings to the supervisor', () => {
     const objects = synth({
-      watch: { paths: ['/code/src'], include: ['*.js', '*.json'], exclude: ['node_modules'], interval: Duration.millis(500), debounce: Duration.millis(200) },
+      watch: { paths: ['/code/src'], include: ['*.js', '*.json'], exclude: ['node_modules'], interval: Duration.millis(500), debounce: Duration.millis(200), maxInterval: Duration.seconds(2) },
       onChange: [{ glob: 'package.json', command: 'npm install' }, { glob: '*.proto', command: 'make protos' }],
       stopGracePeriod: Duration.seconds(4),
     });
     expect(env(objects)).toMatchObject({
       HOT_RELOAD_WATCH: '/code/src', HOT_RELOAD_INCLUDE: '*.js *.json package.json *.proto', HOT_RELOAD_EXCLUDE: 'node_modules',
-      HOT_RELOAD_INTERVAL: '0.5', HOT_RELOAD_DEBOUNCE: '0.2', HOT_RELOAD_GRACE: '4', HOT_RELOAD_STATE_DIR: '/tmp/hot-reload',
+      HOT_RELOAD_INTERVAL: '0.5', HOT_RELOAD_MAX_INTERVAL: '2', HOT_RELOAD_DEBOUNCE: '0.2', HOT_RELOAD_GRACE: '4', HOT_RELOAD_STATE_DIR: '/tmp/hot-reload',
       HOT_RELOAD_ON_CHANGE: 'package.json npm install\n*.proto make protos',
     });
     // The kubelet waits one second longer than the supervisor, so the supervisor's KILL comes first.

@@ -6,8 +6,8 @@
 #   supervisor.sh probe                       exit 1 if the tree differs from the recorded baseline
 #                                             (liveness probe of the restart-container strategy)
 #
-# POSIX sh plus find, stat, sort, awk, cmp, head, wc, tr, mkdir, mv, sleep and setsid: works with
-# busybox and GNU userlands.
+# POSIX sh plus find, stat, sort, awk, grep, head, wc, tr, cat, mkdir, mv, sleep and setsid: works
+# with busybox and GNU userlands.
 # Configuration comes from the environment (synthesized by HotReloadDeployment):
 #   HOT_RELOAD_WATCH      watched directories, separated by ':'                 (default: .)
 #   HOT_RELOAD_INCLUDE    base-name globs of files that count, space-separated  (default: every file)
@@ -16,12 +16,14 @@
 #                         before the restart when a changed file's base name matches GLOB, and
 #                         once before the first start for every GLOB a file in the tree matches
 #   HOT_RELOAD_INTERVAL   seconds between polls                                 (default: 0.25)
-#   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a restart (default: 0.1)
+#   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a restart (default: 0.05)
 #   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
+#   HOT_RELOAD_MAX_INTERVAL  longest poll interval on large trees (see below)   (default: 1)
 #   HOT_RELOAD_STATE_DIR  where fingerprints are kept; never inside a watched directory
 #                                                                (default: ${TMPDIR:-/tmp}/hot-reload)
 # On large trees the poll interval stretches so that scanning takes at most 1/HOT_RELOAD_SCAN_SHARE
-# of the wall-clock time (default 50, i.e. 2 %), but never beyond 1 s, so reloads stay sub-second.
+# of the wall-clock time (default 50, i.e. 2 %), but never beyond HOT_RELOAD_MAX_INTERVAL, so that
+# changes are still noticed within about a second.
 set -u
 
 WATCH=${HOT_RELOAD_WATCH:-.}
@@ -29,8 +31,9 @@ INCLUDE=${HOT_RELOAD_INCLUDE:-}
 EXCLUDE=${HOT_RELOAD_EXCLUDE-.git .hg .svn __pycache__ node_modules .venv .mypy_cache .pytest_cache *.pyc *.swp *.swx *~ .#*}
 ON_CHANGE=${HOT_RELOAD_ON_CHANGE:-}
 INTERVAL=${HOT_RELOAD_INTERVAL:-0.25}
-DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.1}
+DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.05}
 GRACE=${HOT_RELOAD_GRACE:-5}
+MAX_INTERVAL=${HOT_RELOAD_MAX_INTERVAL:-1}
 SCAN_SHARE=${HOT_RELOAD_SCAN_SHARE:-50}
 STATE=${HOT_RELOAD_STATE_DIR:-${TMPDIR:-/tmp}/hot-reload}
 
@@ -43,13 +46,13 @@ now_cs() { read -r up _ < /proc/uptime; up=${up%.*}${up#*.}; NOW=${up#"${up%%[!0
 secs() { printf '%d.%02ds' $(($1 / 100)) $(($1 % 100)); }
 
 # --- configuration checks -------------------------------------------------
-case $INTERVAL$DEBOUNCE$GRACE in *[!0-9.]*) die "HOT_RELOAD_INTERVAL/DEBOUNCE/GRACE must be plain numbers of seconds, got '$INTERVAL' '$DEBOUNCE' '$GRACE'";; esac
+case $INTERVAL$DEBOUNCE$GRACE$MAX_INTERVAL in *[!0-9.]*) die "HOT_RELOAD_INTERVAL/DEBOUNCE/GRACE/MAX_INTERVAL must be plain numbers of seconds, got '$INTERVAL' '$DEBOUNCE' '$GRACE' '$MAX_INTERVAL'";; esac
 case $SCAN_SHARE in ''|*[!0-9]*|0) die "HOT_RELOAD_SCAN_SHARE must be a positive integer, got '$SCAN_SHARE'";; esac
 # Durations as centiseconds, computed once, so polls need no awk.
 cs_of() { awk -v s="$1" 'BEGIN { printf "%d", s * 100 + 0.5 }'; }
 INTERVAL_CS=$(cs_of "$INTERVAL"); [ "$INTERVAL_CS" -ge 1 ] || INTERVAL_CS=1
 GRACE_CS=$(cs_of "$GRACE")
-MAX_SLEEP_CS=$(( INTERVAL_CS > 100 ? INTERVAL_CS : 100 ))
+MAX_SLEEP_CS=$(cs_of "$MAX_INTERVAL"); [ "$MAX_SLEEP_CS" -ge "$INTERVAL_CS" ] || MAX_SLEEP_CS=$INTERVAL_CS
 mkdir -p "$STATE" || die "cannot create state directory $STATE (set HOT_RELOAD_STATE_DIR to a writable directory outside the watched tree)"
 STATE=$(cd "$STATE" && pwd -P)
 old_ifs=$IFS; IFS=:
@@ -65,43 +68,45 @@ IFS=$old_ifs
 # One line per file: "size mtime ctime<TAB>path". Any edit, create, delete or rename changes the
 # listing; file contents are never read. No inode numbers: some shared-folder drivers (vboxsf)
 # hand out new ones when a file drops out of the inode cache, which would look like an edit.
+# A poll is one exec'd `find`: no extra shell, no sort, no temporary file, because forks are
+# most of an idle supervisor's CPU. So find's arguments are kept one per line (paths and globs
+# cannot contain newlines) and split on newlines, with globbing off.
+NL='
+'
 set -f  # globs in INCLUDE/EXCLUDE are find patterns, not for the shell
-prune=; for g in $EXCLUDE; do prune="$prune${prune:+ -o} -name $g"; done
-only=; for g in $INCLUDE; do only="$only${only:+ -o} -name $g"; done
+alternatives() { out=; for g in $1; do out=$out${out:+$NL-o$NL}-name$NL$g; done; printf '%s' "$out"; }
+prune=$(alternatives "$EXCLUDE")
+only=$(alternatives "$INCLUDE")
+FIND_ARGS=
+old_ifs=$IFS; IFS=:
+for dir in $WATCH; do FIND_ARGS=$FIND_ARGS$dir$NL; done
+IFS=$old_ifs
 set +f
+[ -n "$prune" ] && FIND_ARGS=$FIND_ARGS"($NL$prune$NL)$NL-prune$NL-o$NL"
+FIND_ARGS=$FIND_ARGS-type${NL}f$NL
+[ -n "$only" ] && FIND_ARGS=$FIND_ARGS"($NL$only$NL)$NL"
 if find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then
-  list_files() { find "$@" -printf '%s %T@ %C@\t%p\n'; }
+  FIND_ARGS=$FIND_ARGS-printf$NL'%s %T@ %C@\t%p\n'          # GNU find
 else
-  TAB=$(printf '\t')
-  list_files() { find "$@" -exec stat -c "%s %y %z$TAB%n" {} +; }
+  FIND_ARGS=$FIND_ARGS-exec${NL}stat$NL-c$NL"%s %y %z$(printf '\t')%n"$NL{}$NL+   # busybox
 fi
 
-# scan FILE: replace FILE with the current listing of every watched directory (sorted, stable;
-# renamed into place, so a concurrent probe never reads half a listing).
-scan() {
-  : > "$1.tmp"
-  old_ifs=$IFS; IFS=:
-  for dir in $WATCH; do
-    IFS=$old_ifs
-    [ -d "$dir" ] || continue
-    set -f
-    # shellcheck disable=SC2086 # word splitting of $prune/$only is intended
-    if [ -n "$prune" ]; then
-      if [ -n "$only" ]; then list_files "$dir" \( $prune \) -prune -o -type f \( $only \) 2>/dev/null
-      else list_files "$dir" \( $prune \) -prune -o -type f 2>/dev/null; fi
-    elif [ -n "$only" ]; then list_files "$dir" -type f \( $only \) 2>/dev/null
-    else list_files "$dir" -type f 2>/dev/null; fi >> "$1.tmp"
-    set +f
-  done
-  IFS=$old_ifs
-  LC_ALL=C sort "$1.tmp" > "$1.sorted" && mv "$1.sorted" "$1"
-}
+# scan: LISTING = the listing of every watched directory, in find's (stable) order.
+scan() { LISTING=$(IFS=$NL; set -f; exec find $FIND_ARGS 2>/dev/null); }
+
+# same_files A B: the listings hold the same lines, maybe in another order.
+same_files() { [ "$(printf '%s\n' "$1" | LC_ALL=C sort)" = "$(printf '%s\n' "$2" | LC_ALL=C sort)" ]; }
+
+# save FILE TEXT: write TEXT to FILE atomically (a concurrent probe never reads half of it).
+save() { printf '%s\n' "$2" > "$1.tmp" && mv "$1.tmp" "$1"; }
 
 # changed_paths OLD NEW: the paths added, modified or deleted between two listings.
 changed_paths() {
+  save "$STATE/old.lst" "$1"
+  save "$STATE/new.lst" "$2"
   awk -F '\t' 'NR == FNR { old[$0] = 1; path[$2] = 1; next }
                { now[$2] = 1 } !($0 in old) { print $2 }
-               END { for (p in path) if (!(p in now)) print p }' "$1" "$2" | LC_ALL=C sort -u
+               END { for (p in path) if (!(p in now)) print p }' "$STATE/old.lst" "$STATE/new.lst" | LC_ALL=C sort -u
 }
 
 # --- probe / baseline modes (ReloadStrategy.RESTART_CONTAINER) ------------
@@ -109,15 +114,17 @@ mode=${1:-supervise}; [ $# -gt 0 ] && shift
 [ "${1:-}" = "--" ] && shift
 case $mode in
   probe)
-    scan "$STATE/probe.lst"
     [ -f "$STATE/baseline.lst" ] || exit 0   # container still starting
-    cmp -s "$STATE/baseline.lst" "$STATE/probe.lst" && exit 0
-    log "change detected, failing liveness so the kubelet restarts the container: $(changed_paths "$STATE/baseline.lst" "$STATE/probe.lst" | head -n 5 | tr '\n' ' ')"
+    scan
+    baseline=$(cat "$STATE/baseline.lst")
+    same_files "$baseline" "$LISTING" && exit 0
+    log "change detected, failing liveness so the kubelet restarts the container: $(changed_paths "$baseline" "$LISTING" | head -n 5 | tr '\n' ' ')"
     exit 1;;
   baseline)
     [ $# -gt 0 ] || die "no command given: usage: supervisor.sh baseline -- CMD [ARG...]"
     rm -f "$STATE/baseline.lst"   # a previous container's baseline must not be compared against
-    scan "$STATE/baseline.lst"
+    scan
+    save "$STATE/baseline.lst" "$LISTING"
     log "baseline recorded ($(wc -l < "$STATE/baseline.lst" | tr -d ' ') files); exec $*"
     exec "$@";;
   supervise) [ $# -gt 0 ] || die "no command given: usage: supervisor.sh supervise -- CMD [ARG...]";;
@@ -197,14 +204,14 @@ while [ ! -d "$first" ]; do
   sleep 1
 done
 
-scan "$STATE/current.lst"
-log "watching $WATCH ($(wc -l < "$STATE/current.lst" | tr -d ' ') files, every ${INTERVAL}s); starting: $*"
+scan; CURRENT=$LISTING
+log "watching $WATCH ($(printf '%s' "$CURRENT" | grep -c "$(printf '\t')") files, every ${INTERVAL}s); starting: $*"
 # Triggers run once before the first start too: what they produce (e.g. dependencies installed
 # into an emptyDir) is gone whenever the pod is new. A failure is logged; the app starts anyway.
 if [ -n "$ON_CHANGE" ]; then
-  awk -F '\t' '{ print $2 }' "$STATE/current.lst" > "$STATE/changed"
+  printf '%s\n' "$CURRENT" | awk -F '\t' '{ print $2 }' > "$STATE/changed"
   run_on_change "$STATE/changed" || true
-  scan "$STATE/current.lst"
+  scan; CURRENT=$LISTING
 fi
 start_app "$@"
 sleep_cs=$INTERVAL_CS
@@ -221,34 +228,34 @@ while :; do
   fi
 
   now_cs; scan_start=$NOW
-  scan "$STATE/next.lst"
+  scan
   now_cs; scan_cs=$(( NOW - scan_start ))
   # Stretch the interval on big trees: scanning may use at most 1/SCAN_SHARE of the time.
-  sleep_cs=$(( scan_cs * SCAN_SHARE / 100 ))
+  sleep_cs=$(( scan_cs * SCAN_SHARE ))
   [ "$sleep_cs" -gt "$MAX_SLEEP_CS" ] && sleep_cs=$MAX_SLEEP_CS
   [ "$sleep_cs" -lt "$INTERVAL_CS" ] && sleep_cs=$INTERVAL_CS
-  cmp -s "$STATE/current.lst" "$STATE/next.lst" && continue
+  [ "$LISTING" = "$CURRENT" ] && continue
+  if same_files "$LISTING" "$CURRENT"; then CURRENT=$LISTING; continue; fi  # only reordered
 
   # Debounce: wait until the tree holds still (editors and `git checkout` write in bursts),
   # but never longer than 2 s, so that a constant writer cannot starve the restart.
   settle_start=$NOW
   while :; do
     sleep "$DEBOUNCE"
-    scan "$STATE/settled.lst"
+    previous=$LISTING
+    scan
     now_cs
-    if cmp -s "$STATE/next.lst" "$STATE/settled.lst" || [ $(( NOW - settle_start )) -ge 200 ]; then break; fi
-    mv "$STATE/settled.lst" "$STATE/next.lst"
+    if [ "$LISTING" = "$previous" ] || [ $(( NOW - settle_start )) -ge 200 ]; then break; fi
   done
-  mv "$STATE/settled.lst" "$STATE/next.lst"
 
   restart_start=$NOW
-  changed_paths "$STATE/current.lst" "$STATE/next.lst" > "$STATE/changed"
-  mv "$STATE/next.lst" "$STATE/current.lst"
+  changed_paths "$CURRENT" "$LISTING" > "$STATE/changed"
+  CURRENT=$LISTING
   count=$(wc -l < "$STATE/changed" | tr -d ' ')
   log "change: $count file(s): $(head -n 5 "$STATE/changed" | tr '\n' ' ')$( [ "$count" -gt 5 ] && echo '...')"
   run_on_change "$STATE/changed" || continue
   # What the triggers wrote into the tree (generated code, lock files) is not a new change.
-  [ -n "$ON_CHANGE" ] && scan "$STATE/current.lst"
+  if [ -n "$ON_CHANGE" ]; then scan; CURRENT=$LISTING; fi
   stop_app
   start_app "$@"
   now_cs
