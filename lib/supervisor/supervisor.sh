@@ -15,22 +15,22 @@
 #   HOT_RELOAD_ON_CHANGE  lines "GLOB COMMAND": COMMAND runs (sh -c, in the first watched directory)
 #                         before the restart when a changed file's base name matches GLOB, and
 #                         once before the first start for every GLOB a file in the tree matches
-#   HOT_RELOAD_INTERVAL   seconds between polls                                 (default: 0.25)
+#   HOT_RELOAD_INTERVAL   seconds between polls, at least                       (default: 0.1)
 #   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a restart (default: 0.05)
 #   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
 #   HOT_RELOAD_MAX_INTERVAL  longest poll interval on large trees (see below)   (default: 1)
 #   HOT_RELOAD_STATE_DIR  where fingerprints are kept; never inside a watched directory
 #                                                                (default: ${TMPDIR:-/tmp}/hot-reload)
-# On large trees the poll interval stretches so that scanning takes at most 1/HOT_RELOAD_SCAN_SHARE
-# of the wall-clock time (default 50, i.e. 2 %), but never beyond HOT_RELOAD_MAX_INTERVAL, so that
-# changes are still noticed within about a second.
+# The interval stretches so that polling uses at most 1/HOT_RELOAD_SCAN_SHARE of one core (default 50,
+# i.e. 2 %; measured as CPU time, so a busy node does not slow detection down), but never beyond
+# HOT_RELOAD_MAX_INTERVAL, so that changes on big trees are still noticed within about a second.
 set -u
 
 WATCH=${HOT_RELOAD_WATCH:-.}
 INCLUDE=${HOT_RELOAD_INCLUDE:-}
 EXCLUDE=${HOT_RELOAD_EXCLUDE-.git .hg .svn __pycache__ node_modules .venv .mypy_cache .pytest_cache *.pyc *.swp *.swx *~ .#*}
 ON_CHANGE=${HOT_RELOAD_ON_CHANGE:-}
-INTERVAL=${HOT_RELOAD_INTERVAL:-0.25}
+INTERVAL=${HOT_RELOAD_INTERVAL:-0.1}
 DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.05}
 GRACE=${HOT_RELOAD_GRACE:-5}
 MAX_INTERVAL=${HOT_RELOAD_MAX_INTERVAL:-1}
@@ -42,6 +42,9 @@ die() { log "error: $*"; exit 2; }
 
 # now_cs: sets NOW to centiseconds since boot, without forking (polls must stay cheap).
 now_cs() { read -r up _ < /proc/uptime; up=${up%.*}${up#*.}; NOW=${up#"${up%%[!0]*}"}; }
+# cpu_ticks: sets TICKS to the CPU time (1/100 s) this shell and its reaped children have used:
+# utime, stime, cutime and cstime of /proc/$$/stat (fields 14-17), read without forking.
+cpu_ticks() { read -r stat < /proc/$$/stat; set -- ${stat##*) }; TICKS=$(( ${12} + ${13} + ${14} + ${15} )); }
 # secs CS: "1.23s"
 secs() { printf '%d.%02ds' $(($1 / 100)) $(($1 % 100)); }
 
@@ -215,6 +218,7 @@ if [ -n "$ON_CHANGE" ]; then
 fi
 start_app "$@"
 sleep_cs=$INTERVAL_CS
+cost_x100=0; cpu_ticks; last_ticks=$TICKS
 
 while :; do
   # In the background, so that TERM from the kubelet interrupts the wait at once.
@@ -225,13 +229,17 @@ while :; do
     kill -TERM -"$app_pid" 2>/dev/null   # workers the app left behind
     log "app exited with status $rc: waiting for the next change to restart it"
     app_pid=
+    cpu_ticks; last_ticks=$TICKS   # the app's own CPU, reaped just now, is not the poll's
   fi
 
-  now_cs; scan_start=$NOW
   scan
-  now_cs; scan_cs=$(( NOW - scan_start ))
-  # Stretch the interval on big trees: scanning may use at most 1/SCAN_SHARE of the time.
-  sleep_cs=$(( scan_cs * SCAN_SHARE ))
+  # CPU budget: the average cost of a poll (smoothed, in 1/100 ticks) times SCAN_SHARE is the period.
+  # Ticks are 1/100 s, so cost_x100 * SCAN_SHARE / 100 is the period in centiseconds.
+  cpu_ticks; cost=$(( TICKS - last_ticks )); last_ticks=$TICKS
+  [ "$cost" -gt 20 ] && cost=20   # a reaped orphan's CPU must not stall detection
+  cost_x100=$(( (cost_x100 * 3 + cost * 100) / 4 ))
+  now_cs
+  sleep_cs=$(( cost_x100 * SCAN_SHARE / 100 ))
   [ "$sleep_cs" -gt "$MAX_SLEEP_CS" ] && sleep_cs=$MAX_SLEEP_CS
   [ "$sleep_cs" -lt "$INTERVAL_CS" ] && sleep_cs=$INTERVAL_CS
   [ "$LISTING" = "$CURRENT" ] && continue
@@ -260,4 +268,5 @@ while :; do
   start_app "$@"
   now_cs
   log "restarted (pid $app_pid) in $(secs $(( NOW - restart_start )))"
+  cpu_ticks; last_ticks=$TICKS   # not the poll's cost: the old app (reaped) and the triggers
 done
