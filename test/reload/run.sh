@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# npm run test:reload — robustness suite of the reload supervisor exactly as synthesized in dist/,
+# under dash + GNU tools and under busybox sh + busybox applets. Extra args go to pytest (e.g. -k burst).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=env.sh
+. "$here/env.sh"
+
+need_apt_packages busybox=busybox-static cmp=diffutils find=findutils setsid=util-linux node=nodejs
+ensure_venv
+cd "$here"
+# PYTHONDONTWRITEBYTECODE: the suite's own imports leave no __pycache__ in the repo
+PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" -m pytest -c pytest.ini "$@" test_supervisor.py
