@@ -84,7 +84,8 @@ export interface HotReloadDeploymentProps {
   readonly readiness?: kplus.Probe;
 
   /**
-   * @default - requests 100m CPU / 128Mi, limits 1 CPU / 512Mi (sized for a small dev VM)
+   * @default - requests 100m CPU / 128Mi, memory limit 512Mi, no CPU limit: a reload is a burst of
+   * CPU (the app's interpreter and workers starting at once) that a CPU quota would throttle
    */
   readonly resources?: kplus.ContainerResources;
 
@@ -187,7 +188,7 @@ export class HotReloadDeployment extends Construct {
       readiness: props.readiness ?? kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(2), failureThreshold: 3 }),
       liveness: this.strategy === ReloadStrategy.RESTART_CONTAINER ? this.changeProbe(props.watch?.interval) : undefined,
       resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+        cpu: { request: kplus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       },
       securityContext: {
