@@ -115,12 +115,7 @@ def bench_gunicorn_reload(synth, tree, env):
     port = h.free_port()
     h.write_file(os.path.join(tree, "application.py"), h.app_source("gr-0"))
     proc = start_group(["gunicorn", "--reload"] + synth.app_command(port)[1:], tree, env)
-    try:
-        if not wait_serving(port, "gr-0", 60):
-            raise RuntimeError("gunicorn --reload never served")
-        return run_edits("gr", tree, port, PEER_EDITS)
-    finally:
-        stop_group(proc)
+    return edit_peer("gr", "gunicorn --reload", proc, tree, port)
 
 
 def bench_entr(synth, tree, env):
@@ -131,10 +126,15 @@ def bench_entr(synth, tree, env):
     proc = start_group(["entr", "-n", "-r"] + synth.app_command(port), tree, env, stdin=subprocess.PIPE)
     proc.stdin.write(files.encode())
     proc.stdin.close()
+    return edit_peer("entr", "entr", proc, tree, port)
+
+
+def edit_peer(label, name, proc, tree, port):
+    """PEER_EDITS edits against a started peer reloader serving content "<label>-0"; stops it after."""
     try:
-        if not wait_serving(port, "entr-0", 60):
-            raise RuntimeError("entr never served")
-        return run_edits("entr", tree, port, PEER_EDITS)
+        if not wait_serving(port, f"{label}-0", 60):
+            raise RuntimeError(f"{name} never served")
+        return run_edits(label, tree, port, PEER_EDITS)
     finally:
         stop_group(proc)
 

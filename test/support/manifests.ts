@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, Chart, Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { DevEnvironmentChart, DevEnvironmentChartProps } from '../../lib';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -58,4 +58,3 @@ export function validationError(build: (chart: Chart) => void): string {
   }
 }
 
-export { App };
