@@ -3,13 +3,14 @@ import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import { HostPathStorage } from './host-path-storage';
 import { ReloadStrategy } from './reload-strategy';
-import { SUPERVISOR_MOUNT_PATH, SUPERVISOR_SCRIPT_KEY, SUPERVISOR_SCRIPT_PATH, supervisorScript, supervisorScriptHash } from './supervisor/supervisor-script';
+import { SupervisorConfig } from './supervisor/supervisor-config';
+import { SupervisorScript } from './supervisor/supervisor-script';
 import {
-  checkAbsolutePath, checkCommand, checkGlob, checkName, checkNodePort, checkPort, checkPositiveDuration,
+  checkAbsolutePath, checkCommand, checkName, checkNodePort, checkPort,
 } from './validation/checks';
 import { addChartValidations } from './validation/chart-validations';
 import { ConfigurationError } from './validation/configuration-error';
-import { DEFAULT_WATCH_EXCLUDES, OnChangeTrigger, WatchOptions } from './watch-options';
+import { OnChangeTrigger, WatchOptions } from './watch-options';
 
 /** A key of a Secret, for an environment variable. */
 export interface SecretKeyRef {
@@ -121,7 +122,6 @@ export interface HotReloadDeploymentProps {
 }
 
 const TMP_PATH = '/tmp';
-const STATE_DIR = `${TMP_PATH}/hot-reload`;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -147,15 +147,17 @@ export class HotReloadDeployment extends Construct {
     this.checkMountDoesNotShadow(codeMountPath);
     const workingDir = checkAbsolutePath(this, 'workingDir', props.workingDir ?? codeMountPath);
     this.strategy = props.strategy ?? ReloadStrategy.SUPERVISOR;
-    const grace = checkPositiveDuration(this, 'stopGracePeriod', props.stopGracePeriod ?? Duration.seconds(2));
-    const supervisorEnv = this.supervisorEnv(props, codeMountPath, grace);
+    const supervisor = new SupervisorConfig(this, {
+      codeMountPath, strategy: this.strategy, watch: props.watch, onChange: props.onChange, stopGracePeriod: props.stopGracePeriod,
+    });
+    const grace = supervisor.grace;
     for (const name of [...Object.keys(props.env ?? {}), ...Object.keys(props.secretEnv ?? {})]) {
       if (!ENV_NAME.test(name)) throw new ConfigurationError(this.node.path, 'env', name, 'not a portable environment variable name', 'use letters, digits and "_", not starting with a digit');
     }
 
     this.supervisorConfig = new kplus.ConfigMap(this, 'Supervisor', {
       metadata: { name: `${this.name}-supervisor` },
-      data: { [SUPERVISOR_SCRIPT_KEY]: supervisorScript() },
+      data: { [SupervisorScript.KEY]: SupervisorScript.source() },
     });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -164,29 +166,28 @@ export class HotReloadDeployment extends Construct {
       podMetadata: {
         labels: { 'app.kubernetes.io/name': this.name },
         // A new supervisor script changes the ConfigMap only; this makes the pods roll too.
-        annotations: { 'hot-reload.dev/supervisor-sha256': supervisorScriptHash() },
+        annotations: { 'hot-reload.dev/supervisor-sha256': SupervisorScript.shortHash() },
       },
       // Whole seconds (the API's unit), one more than the supervisor's grace so its KILL comes first.
       terminationGracePeriod: Duration.seconds(Math.ceil(grace.toMilliseconds() / 1000) + 1),
       securityContext: props.user === undefined ? undefined : { user: props.user, group: props.user },
     });
 
-    const mode = this.strategy === ReloadStrategy.SUPERVISOR ? 'supervise' : 'baseline';
     this.container = this.deployment.addContainer({
       name: 'app',
       image: props.image,
       imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['/bin/sh', SUPERVISOR_SCRIPT_PATH, mode, '--', ...command],
+      command: supervisor.containerCommand(command),
       workingDir,
       ports: [{ number: port, name: 'http' }],
       envVariables: {
         ...mapValues(props.env ?? {}, (v) => kplus.EnvValue.fromValue(v)),
         ...mapValues(props.secretEnv ?? {}, (ref) => ref.secret.envValue(ref.key)),
-        ...mapValues(supervisorEnv, (v) => kplus.EnvValue.fromValue(v)),
+        ...mapValues(supervisor.toEnv(), (v) => kplus.EnvValue.fromValue(v)),
       },
       envFrom: (props.envFromSecrets ?? []).map((s) => kplus.Env.fromSecret(s)),
       readiness: props.readiness ?? kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(2), failureThreshold: 3 }),
-      liveness: this.strategy === ReloadStrategy.RESTART_CONTAINER ? this.changeProbe(props.watch?.interval) : undefined,
+      liveness: supervisor.livenessProbe(),
       resources: props.resources ?? {
         cpu: { request: kplus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
@@ -200,7 +201,7 @@ export class HotReloadDeployment extends Construct {
 
     const code = this.codeVolume(props);
     this.container.mount(codeMountPath, code, { readOnly: props.readOnlyCode ?? false });
-    this.container.mount(SUPERVISOR_MOUNT_PATH, kplus.Volume.fromConfigMap(this, 'SupervisorVolume', this.supervisorConfig, { name: 'hot-reload-supervisor', defaultMode: 0o444 }), { readOnly: true });
+    this.container.mount(SupervisorScript.MOUNT_PATH, kplus.Volume.fromConfigMap(this, 'SupervisorVolume', this.supervisorConfig, { name: 'hot-reload-supervisor', defaultMode: 0o444 }), { readOnly: true });
     this.container.mount(TMP_PATH, kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
 
     if (nodePort !== undefined) {
@@ -223,69 +224,12 @@ export class HotReloadDeployment extends Construct {
   }
 
   private checkMountDoesNotShadow(codeMountPath: string): void {
-    for (const reserved of [TMP_PATH, SUPERVISOR_MOUNT_PATH, '/']) {
+    for (const reserved of [TMP_PATH, SupervisorScript.MOUNT_PATH, '/']) {
       if (codeMountPath === reserved || codeMountPath.startsWith(`${reserved}/`) && reserved !== '/') {
         throw new ConfigurationError(this.node.path, 'codeMountPath', codeMountPath, `collides with ${reserved}, which the supervisor mounts itself (or is the root)`, 'mount the code elsewhere, e.g. "/code" or "/app"');
       }
     }
   }
-
-  /** The HOT_RELOAD_* variables the supervisor script reads (see its header). */
-  private supervisorEnv(props: HotReloadDeploymentProps, codeMountPath: string, grace: Duration): Record<string, string> {
-    const watch = props.watch ?? {};
-    const paths = (watch.paths ?? [codeMountPath]).map((p, i) => {
-      const path = checkAbsolutePath(this, `watch.paths[${i}]`, p);
-      if (path !== codeMountPath && !path.startsWith(`${codeMountPath}/`)) {
-        throw new ConfigurationError(this.node.path, `watch.paths[${i}]`, p, `outside the code mount ${codeMountPath}, so no edit on the host would ever show up there`, `watch ${codeMountPath} or a directory under it`);
-      }
-      return path;
-    });
-    if (paths.length === 0) throw new ConfigurationError(this.node.path, 'watch.paths', [], 'nothing to watch', `omit watch.paths to watch ${codeMountPath}`);
-    const include = (watch.include ?? []).map((g, i) => checkGlob(this, `watch.include[${i}]`, g));
-    if (this.strategy === ReloadStrategy.RESTART_CONTAINER && (props.onChange ?? []).length > 0) {
-      throw new ConfigurationError(this.node.path, 'onChange', props.onChange, 'ReloadStrategy.RESTART_CONTAINER restarts the container and runs no onChange commands',
-        'use ReloadStrategy.SUPERVISOR, or run the commands in the image or an init container');
-    }
-    const exclude = (watch.exclude ?? DEFAULT_WATCH_EXCLUDES).map((g, i) => checkGlob(this, `watch.exclude[${i}]`, g));
-    const interval = checkPositiveDuration(this, 'watch.interval', watch.interval ?? Duration.millis(100));
-    const debounce = checkPositiveDuration(this, 'watch.debounce', watch.debounce ?? Duration.millis(50));
-    const maxInterval = checkPositiveDuration(this, 'watch.maxInterval', watch.maxInterval ?? Duration.seconds(1));
-    const onChange = (props.onChange ?? []).map((t, i) => {
-      checkGlob(this, `onChange[${i}].glob`, t.glob);
-      if (!t.command.trim() || t.command.includes('\n')) {
-        throw new ConfigurationError(this.node.path, `onChange[${i}].command`, t.command, 'must be one non-empty line of shell', 'join steps with "&&", e.g. "npm install && npm run build"');
-      }
-      return `${t.glob} ${t.command}`;
-    });
-    const env: Record<string, string> = {
-      HOT_RELOAD_WATCH: paths.join(':'),
-      HOT_RELOAD_EXCLUDE: exclude.join(' '),
-      HOT_RELOAD_INTERVAL: seconds(interval),
-      HOT_RELOAD_MAX_INTERVAL: seconds(maxInterval),
-      HOT_RELOAD_DEBOUNCE: seconds(debounce),
-      HOT_RELOAD_GRACE: seconds(grace),
-      HOT_RELOAD_STATE_DIR: STATE_DIR,
-    };
-    // A trigger's files must be in the listing, or its command never runs.
-    const triggerGlobs = (props.onChange ?? []).map((t) => t.glob).filter((g) => !include.includes(g));
-    if (include.length > 0) env.HOT_RELOAD_INCLUDE = [...include, ...new Set(triggerGlobs)].join(' ');
-    if (onChange.length > 0) env.HOT_RELOAD_ON_CHANGE = onChange.join('\n');
-    return env;
-  }
-
-  /** RESTART_CONTAINER: liveness fails when the tree differs from the baseline taken at start. */
-  private changeProbe(interval?: Duration): kplus.Probe {
-    const period = Math.max(1, Math.ceil((interval ?? Duration.seconds(1)).toMilliseconds() / 1000));
-    return kplus.Probe.fromCommand(['/bin/sh', SUPERVISOR_SCRIPT_PATH, 'probe'], {
-      periodSeconds: Duration.seconds(period),
-      failureThreshold: 1,
-      timeoutSeconds: Duration.seconds(5),
-    });
-  }
-}
-
-function seconds(d: Duration): string {
-  return String(d.toMilliseconds() / 1000);
 }
 
 function mapValues<T, U>(obj: Record<string, T>, fn: (v: T) => U): Record<string, U> {

@@ -17,7 +17,7 @@ export interface WatchOptions {
 
   /**
    * Base-name globs of files and directories to ignore (directories are not descended).
-   * @default DEFAULT_WATCH_EXCLUDES
+   * @default WatchDefaults.excludes()
    */
   readonly exclude?: string[];
 
@@ -44,11 +44,21 @@ export interface WatchOptions {
   readonly debounce?: Duration;
 }
 
-/** Version-control, dependency and cache directories plus editor swap files. */
-export const DEFAULT_WATCH_EXCLUDES: readonly string[] = [
-  '.git', '.hg', '.svn', '__pycache__', 'node_modules', '.venv', '.mypy_cache', '.pytest_cache',
-  '*.pyc', '*.swp', '*.swx', '*~', '.#*',
-];
+/** The excludes a watch gets when it names none. */
+export class WatchDefaults {
+  /**
+   * Version-control, dependency and cache directories plus editor swap files (a fresh copy, to
+   * extend: `exclude: [...WatchDefaults.excludes(), 'build']`).
+   */
+  public static excludes(): string[] {
+    return [
+      '.git', '.hg', '.svn', '__pycache__', 'node_modules', '.venv', '.mypy_cache', '.pytest_cache',
+      '*.pyc', '*.swp', '*.swx', '*~', '.#*',
+    ];
+  }
+
+  private constructor() {}
+}
 
 /** A command run (with `sh -c`, in the first watched directory) before the restart when a matching file changed. */
 export interface OnChangeTrigger {

@@ -2,17 +2,34 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
-/** Directory the supervisor ConfigMap is mounted at, and the script's key in it. */
-export const SUPERVISOR_MOUNT_PATH = '/hot-reload';
-export const SUPERVISOR_SCRIPT_KEY = 'supervisor.sh';
-export const SUPERVISOR_SCRIPT_PATH = `${SUPERVISOR_MOUNT_PATH}/${SUPERVISOR_SCRIPT_KEY}`;
+/**
+ * The reload supervisor: a POSIX sh script kept as a real file next to this one, shipped in the
+ * app's ConfigMap and mounted read-only at `SupervisorScript.MOUNT_PATH`.
+ */
+export class SupervisorScript {
+  /** Directory the supervisor ConfigMap is mounted at. */
+  public static readonly MOUNT_PATH = '/hot-reload';
+  /** The script's key in the ConfigMap (and its file name in this folder). */
+  public static readonly KEY = 'supervisor.sh';
+  /** Where the script is in the container. */
+  public static readonly PATH = `${SupervisorScript.MOUNT_PATH}/${SupervisorScript.KEY}`;
 
-/** The reload supervisor (a POSIX sh script kept as a real file next to this one). */
-export function supervisorScript(): string {
-  return readFileSync(join(__dirname, SUPERVISOR_SCRIPT_KEY), 'utf-8');
+  /** The script's text, as shipped. */
+  public static source(): string {
+    return readFileSync(join(__dirname, SupervisorScript.KEY), 'utf-8');
+  }
+
+  /** Short content hash, put on the pod template so that a new script rolls the pods. */
+  public static shortHash(): string {
+    return createHash('sha256').update(SupervisorScript.source()).digest('hex').slice(0, 16);
+  }
+
+  private constructor() {}
 }
 
-/** Short content hash, put on the pod template so that a new script rolls the pods. */
-export function supervisorScriptHash(): string {
-  return createHash('sha256').update(supervisorScript()).digest('hex').slice(0, 16);
-}
+// Kept for existing imports (lib/index.ts re-exports the first two until it moves to SupervisorScript).
+export const SUPERVISOR_MOUNT_PATH = SupervisorScript.MOUNT_PATH;
+export const SUPERVISOR_SCRIPT_KEY = SupervisorScript.KEY;
+export const SUPERVISOR_SCRIPT_PATH = SupervisorScript.PATH;
+export function supervisorScript(): string { return SupervisorScript.source(); }
+export function supervisorScriptHash(): string { return SupervisorScript.shortHash(); }
