@@ -7,7 +7,8 @@
 # main.ts reads its e2e overrides from the environment: DEVENV_APP_IMAGE, DEVENV_MYSQL_IMAGE,
 # DEVENV_CODE_PATH, DEVENV_MYSQL_DATA_PATH, DEVENV_RELOAD_STRATEGY (supervisor|restart-container);
 # E2E_SYNTH_CMD is run in the repo root with those set and "--output DIR" appended.
-E2E_SYNTH_CMD="${E2E_SYNTH_CMD:-npx cdk8s synth}"
+# --no-check-upgrade: the CLI's upgrade check is a network call (a 404 stack trace offline).
+E2E_SYNTH_CMD="${E2E_SYNTH_CMD:-npx cdk8s synth --no-check-upgrade}"
 E2E_APP_IMAGE=localhost/python-mysql:dev
 E2E_MYSQL_IMAGE=localhost/mariadb:dev
 E2E_NODEPORT=31000
@@ -47,7 +48,7 @@ prepare_dirs() {
 # synth WORK STRATEGY: manifests into WORK/manifests, then check the overrides really landed.
 synth() {
   local work=$1 strategy=$2 out="$1/manifests" f
-  if [[ $E2E_SYNTH_CMD == "npx cdk8s synth" && ! -x $REPO_ROOT/node_modules/.bin/cdk8s ]]; then
+  if [[ $E2E_SYNTH_CMD == "npx cdk8s synth"* && ! -x $REPO_ROOT/node_modules/.bin/cdk8s ]]; then
     say "installing the chart's npm dependencies (npm ci)"
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund >/dev/null) || { echo "e2e: npm ci failed in $REPO_ROOT" >&2; return 1; }
   fi

@@ -89,7 +89,7 @@ else
   fail "vagrant validate with overrides: $out"
 fi
 # Bad overrides must be refused with a message naming the variable.
-for bad in KUBE_CPUS=1 KUBE_MEMORY=lots KUBE_IP=192.168.56.300; do
+for bad in KUBE_CPUS=1 KUBE_MEMORY=lots KUBE_IP=192.168.56.300 KUBE_IP=192.168.56.10/24; do
   if out="$(env "$bad" vagrant validate --ignore-provider 2>&1)"; then
     fail "Vagrantfile accepted $bad"
   elif grep -q "${bad%%=*}=" <<<"$out"; then
@@ -138,6 +138,13 @@ else
   fail "kubeadm config: ${out:-$(cat "$WORK/template.log")}"
 fi
 
+# --- 4c. role defects linting cannot see (issue 13: 1, 3, crictl) -------------
+if out="$("$PY" "$ROOT/test/provision/check_roles.py" "$ROOT/ansible" 2>&1)"; then
+  pass "roles: $out"
+else
+  fail "roles: $out"
+fi
+
 # --- 5. deploy.yml failure paths (real runs, no cluster) ----------------------
 mkdir -p "$WORK/empty"
 # a) nothing to deploy
@@ -163,8 +170,8 @@ EOF
   out="$(ansible-playbook deploy.yml -e manifest_dir="$ROOT/dist" -e kubeconfig="$WORK/kubeconfig" 2>&1)" && rc=0 || rc=$?
   if ((rc != 0)) && grep -q "ok: \[localhost\]" <<<"$out" &&
      grep -q "Cannot read Namespace default with kubeconfig=$WORK/kubeconfig" <<<"$out" &&
-     grep -qi "connection refused" <<<"$out"; then
-    pass "deploy.yml parses dist/ and fails readably when the API server is unreachable"
+     grep -qi "connection refused" <<<"$out" && ! grep -q "reserved name" <<<"$out"; then
+    pass "deploy.yml parses dist/ and fails readably when the API server is unreachable (no reserved-name warning)"
   else
     fail "deploy.yml against an unreachable API server (rc=$rc): $out"
   fi
