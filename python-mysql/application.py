@@ -1,15 +1,17 @@
 """python-mysql: the sample app of the hot-reload environment.
 
 Run:  gunicorn --bind 0.0.0.0:3000 --workers 2 application:application
-(from this directory; configuration from MYSQL_* env vars, see config.py).
+(from this directory: gunicorn.conf.py there sets the gevent worker and its timeouts;
+configuration from MYSQL_* env vars, see config.py). Depth: docs/app.md.
 
 Routes
   GET  /         text page "hot-loading-apps <latest score>"
-  POST /scores   JSON {"score": <int>} -> 201 with the stored row
+  POST /scores   JSON {"score": <int>} (UTF-8, at most 4096 bytes) -> 201 with the stored row
   GET  /scores   JSON {"scores": [...]} newest first, ?limit=1..100 (default 10)
   GET  /healthz  200 while the process is up (never touches the DB)
-  GET  /readyz   200 when the DB is reachable and the schema exists, else 503
-Every error is JSON {"error": "..."}; a database outage is a 503, never a traceback.
+  GET  /readyz   200 when a fresh login and a query on the table succeed within 1 s, else 503
+Every error is JSON {"error": "..."}; a database outage is a 503 with Retry-After, never a
+traceback, and while the database is down or hung requests fail fast (breaker.py).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import logging
 import sys
 
 import pymysql
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import storage
+from body import BodyError, read_json_text
+from breaker import BreakerOpen, CircuitBreaker
 from config import Config, ConfigError, load_config
-from storage import DatabaseUnavailable
+from pool import UNAVAILABLE_ERRORS, ConnectionPool, PoolBusy
 
 SCORE_MIN = 0
 SCORE_MAX = 2_147_483_647  # the INT column's maximum
@@ -32,26 +36,34 @@ LIMIT_DEFAULT = 10
 LIMIT_MAX = 100
 # A score document is a few bytes; anything near this is abuse.
 MAX_BODY_BYTES = 4096
-
-# Errors that mean "the database is away or broke the connection": 503.
-_UNAVAILABLE_ERRORS = (
-    pymysql.err.OperationalError,
-    pymysql.err.InterfaceError,
-    pymysql.err.InternalError,
-)
+# A client must send its whole body within this (the headers: gunicorn.conf.py keepalive).
+BODY_TIMEOUT_S = 5
+# Connections each worker keeps open; more concurrent DB requests wait up to POOL_WAIT_S.
+POOL_SIZE = 10
+POOL_WAIT_S = 2
+# A pooled connection idle longer than this is pinged before use (a busy one is not: no extra
+# round trip under load; an idle one may have been dropped by a server restart or wait_timeout).
+PING_AFTER_S = 0.1
+# After a DB failure, requests fail fast this long before one tries the DB again.
+BREAKER_COOLDOWN_S = 2
+# /readyz logs in and queries within this; below the chart's probe timeout (2 s).
+READY_TIMEOUT_S = 1
 
 log = logging.getLogger("python-mysql")
 
 
-def _error(status: int, message: str) -> tuple[Response, int]:
-    return jsonify(error=message), status
+def _error(status: int, message: str, retry_after: int | None = None) -> tuple[Response, int]:
+    resp = jsonify(error=message)
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp, status
 
 
-def _parse_score(raw: bytes) -> int | str:
+def _parse_score(text: str) -> int | str:
     """The score from a request body, or an error message for a 400."""
     try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):  # also UnicodeDecodeError, JSONDecodeError
+        payload = json.loads(text)
+    except (ValueError, RecursionError):  # also JSONDecodeError
         return "request body is not valid JSON"
     if not isinstance(payload, dict):
         return 'request body must be a JSON object like {"score": 42}'
@@ -83,54 +95,52 @@ def create_app(cfg: Config | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     schema = storage.SchemaState()
+    breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
+    pool = ConnectionPool(lambda: storage.connect(cfg), POOL_SIZE, breaker,
+                          acquire_timeout=POOL_WAIT_S, ping_after=PING_AFTER_S)
 
-    def db() -> pymysql.connections.Connection:
-        """This request's connection (opened on first use), schema ensured."""
-        conn = g.get("db")
-        if conn is None:
-            conn = storage.connect(cfg)
-            g.db = conn
-        schema.ensure(conn)
-        return conn
+    def with_db(work):
+        """Run work(conn) on a pooled connection, the schema ensured."""
+        with pool.connection() as conn:
+            schema.ensure(conn)
+            return work(conn)
 
     # Create the schema once at startup. A database that is not up yet is
     # normal in Kubernetes (pods start in any order): log it and keep going;
     # the first request needing the DB retries, /readyz reports 503 meanwhile.
     try:
-        conn = storage.connect(cfg)
-        try:
-            schema.ensure(conn)
-        finally:
-            conn.close()
-    except (DatabaseUnavailable, pymysql.MySQLError) as exc:
+        with_db(lambda conn: None)
+    except (*UNAVAILABLE_ERRORS, BreakerOpen, PoolBusy, pymysql.MySQLError) as exc:
         log.warning("database %s:%s not ready at startup (%s); will retry on the next request",
                     cfg.host, cfg.port, storage.describe(exc))
 
-    @app.teardown_appcontext
-    def close_db(_exc: BaseException | None) -> None:
-        conn = g.pop("db", None)
-        if conn is not None:
-            try:
-                conn.close()  # an unfinished transaction is rolled back by the server
-            except pymysql.MySQLError:
-                pass  # already closed because the connection broke
+    @app.errorhandler(BreakerOpen)
+    def breaker_open(exc: BreakerOpen):
+        return _error(503, "database unavailable", exc.retry_after)
 
-    @app.errorhandler(DatabaseUnavailable)
-    def db_unavailable(exc: DatabaseUnavailable):
-        log.warning("database unavailable: %s", exc)
-        return _error(503, "database unavailable")
+    @app.errorhandler(PoolBusy)
+    def pool_busy(exc: PoolBusy):
+        log.warning("%s", exc)
+        return _error(503, "server busy: no database connection free", 1)
 
     @app.errorhandler(pymysql.MySQLError)
     def db_error(exc: pymysql.MySQLError):
         if isinstance(exc, pymysql.err.ProgrammingError) and exc.args and exc.args[0] == storage.ER_NO_SUCH_TABLE:
             schema.invalidate()  # someone dropped the table: recreate it next time
             log.warning("table missing, will recreate: %s", storage.describe(exc))
-            return _error(503, "database unavailable")
-        if isinstance(exc, _UNAVAILABLE_ERRORS):
-            log.warning("database unavailable: %s", storage.describe(exc))
-            return _error(503, "database unavailable")
+            return _error(503, "database unavailable", 1)
+        if isinstance(exc, UNAVAILABLE_ERRORS):
+            return _error(503, "database unavailable", breaker.retry_after)
         log.error("database error: %s", storage.describe(exc))
         return _error(500, "database error")
+
+    @app.errorhandler(storage.DatabaseUnavailable)
+    def db_unavailable(exc: storage.DatabaseUnavailable):
+        return _error(503, "database unavailable", breaker.retry_after)
+
+    @app.errorhandler(BodyError)
+    def body_error(exc: BodyError):
+        return _error(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -143,7 +153,7 @@ def create_app(cfg: Config | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        rows = storage.latest_scores(db(), 1)
+        rows = with_db(lambda conn: storage.latest_scores(conn, 1))
         text = f"hot-loading-apps {rows[0]['score']}" if rows else "hot-loading-apps (no scores yet)"
         return Response(text + "\n", mimetype="text/plain")
 
@@ -151,17 +161,19 @@ def create_app(cfg: Config | None = None) -> Flask:
     def create_score():
         if not request.is_json:
             return _error(400, "Content-Type must be application/json")
-        score = _parse_score(request.get_data(cache=False))
+        text = read_json_text(request.environ, request.content_length, request.mimetype_params.get("charset"),
+                              MAX_BODY_BYTES, BODY_TIMEOUT_S)
+        score = _parse_score(text)
         if isinstance(score, str):
             return _error(400, score)
-        return jsonify(storage.insert_score(db(), score)), 201
+        return jsonify(with_db(lambda conn: storage.insert_score(conn, score))), 201
 
     @app.get("/scores")
     def list_scores():
         limit = _parse_limit(request.args.get("limit"))
         if isinstance(limit, str):
             return _error(400, limit)
-        return jsonify(scores=storage.latest_scores(db(), limit), limit=limit)
+        return jsonify(scores=with_db(lambda conn: storage.latest_scores(conn, limit)), limit=limit)
 
     @app.get("/healthz")
     def healthz():
@@ -169,15 +181,25 @@ def create_app(cfg: Config | None = None) -> Flask:
 
     @app.get("/readyz")
     def readyz():
+        """Ready = can serve: a fresh login (the credentials work now, not only for the pooled
+        connections) and a query on the table, within READY_TIMEOUT_S."""
         try:
-            storage.ping(db())
-        except (DatabaseUnavailable, pymysql.MySQLError) as exc:
-            log.warning("not ready: %s", storage.describe(exc))
-            return jsonify(status="unavailable", error="database unavailable"), 503
+            conn = storage.connect(cfg, timeout=READY_TIMEOUT_S)
+            try:
+                schema.ensure(conn)
+                storage.check_query(conn)
+            finally:
+                conn.close()
+        except (storage.DatabaseUnavailable, pymysql.MySQLError) as exc:
+            reason = storage.describe(exc)
+            log.warning("not ready: %s", reason)
+            resp = jsonify(status="unavailable", error="database unavailable", reason=reason)
+            resp.headers["Retry-After"] = str(breaker.retry_after)
+            return resp, 503
+        breaker.success()  # proof the database is back: stop failing fast in this worker
         return jsonify(status="ready")
 
     return app
-
 
 def _build() -> Flask:
     if not log.handlers:

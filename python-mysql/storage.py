@@ -1,7 +1,6 @@
 """Database access for the python-mysql app (PyMySQL, MySQL 8 / MariaDB).
 
-One connection per request (opened lazily, closed in the Flask teardown), all
-queries parameterised. The schema is created once per process with
+Connections come from the worker's pool (pool.py); all queries parameterised. The schema is created once per process with
 CREATE TABLE IF NOT EXISTS; if the database is not reachable at startup the
 creation is retried lazily by the next request that needs the database.
 """
@@ -15,10 +14,11 @@ import pymysql
 
 from config import Config
 
-# Short connect timeout: an unreachable DB must turn into a quick 503, not a
-# request hanging until the gunicorn worker timeout kills it.
-CONNECT_TIMEOUT_S = 3
-IO_TIMEOUT_S = 10
+# Short timeouts: an unreachable or hung DB must turn into a quick 503 (and open the circuit
+# breaker, so the next requests fail at once), not a request waiting on it. A query of this app
+# takes milliseconds; 2 s leaves room for a loaded node.
+CONNECT_TIMEOUT_S = 2
+IO_TIMEOUT_S = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
@@ -57,7 +57,8 @@ class _Connection(pymysql.connections.Connection):
         return _Connection._preferred_ctx
 
 
-def connect(cfg: Config) -> pymysql.connections.Connection:
+def connect(cfg: Config, timeout: float | None = None) -> pymysql.connections.Connection:
+    """A new logged-in connection; `timeout` overrides the connect and I/O timeouts."""
     try:
         return _Connection(
             host=cfg.host,
@@ -66,9 +67,9 @@ def connect(cfg: Config) -> pymysql.connections.Connection:
             password=cfg.password,
             database=cfg.database,
             charset="utf8mb4",
-            connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=IO_TIMEOUT_S,
-            write_timeout=IO_TIMEOUT_S,
+            connect_timeout=timeout or CONNECT_TIMEOUT_S,
+            read_timeout=timeout or IO_TIMEOUT_S,
+            write_timeout=timeout or IO_TIMEOUT_S,
             autocommit=False,
         )
     except pymysql.MySQLError as exc:
@@ -142,8 +143,9 @@ def latest_scores(conn: pymysql.connections.Connection, limit: int) -> list[dict
     return [_row(r) for r in rows]
 
 
-def ping(conn: pymysql.connections.Connection) -> None:
+def check_query(conn: pymysql.connections.Connection) -> None:
+    """The cheapest query that proves the app can read its table (schema and privileges)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT 1")
-        cur.fetchone()
+        cur.execute("SELECT id FROM scores LIMIT 1")
+        cur.fetchall()
     conn.rollback()

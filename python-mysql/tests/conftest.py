@@ -91,6 +91,17 @@ def app(code_dir, app_env):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def pod_app(code_dir, app_env):
+    """The app as the chart runs it: the preset's command, 2 workers."""
+    server = Gunicorn("pod", code_dir, app_env, workers=2, readonly_mount=READONLY_MOUNT)
+    server.start()
+    server.wait_healthy()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def empty_table(app, mariadb):
     """Start a test from an empty scores table (the app created it at startup)."""

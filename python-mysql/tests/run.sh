@@ -29,8 +29,10 @@ as_root() {
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
   log "installing Debian packages: $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Lock timeout: other suites may be running apt at the same time.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "$@" >/dev/null
 }
 
 # --- MariaDB ---------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""In-place graceful reload by HUP of the gunicorn master works with the app's worker model (gevent):
+new code served by new workers, same master and listening socket, no failed request meanwhile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import APP_DIR
+from harness import TMP, Gunicorn, wait_until
+from rawhttp import timed_get
+
+
+def add_marker_route(code: os.PathLike, token: str) -> None:
+    path = os.path.join(code, "application.py")
+    with open(path, "a") as fh:
+        fh.write(f'\napplication.add_url_rule("/marker", "marker", lambda: "{token}")\n')
+
+
+class MasterImportsFlask(Gunicorn):
+    """gunicorn whose master has imported flask before forking (as a reload preset may do to
+    make reloads faster): gevent must still patch the workers correctly."""
+
+    def _spawn(self, cmd, **kw):
+        assert cmd[0].endswith("/gunicorn"), cmd  # started without the read-only mount wrapper
+        launcher = [sys.executable, "-c",
+                    "import sys, flask; from gunicorn.app.wsgiapp import run; "
+                    "sys.argv[0] = 'gunicorn'; run()", *cmd[1:]]
+        super()._spawn(launcher, **kw)
+
+
+@pytest.mark.parametrize("server_class", [Gunicorn, MasterImportsFlask], ids=["plain", "flask-in-master"])
+def test_hup_reloads_new_code_in_place(app_env, server_class):
+    code = TMP / f"hup-code-{server_class.__name__}"
+    shutil.copytree(APP_DIR, code, ignore=shutil.ignore_patterns("tests", "__pycache__", "*.pyc"))
+    server = server_class(f"hup-{server_class.__name__}", code, app_env, workers=2)
+    server.start()
+    try:
+        server.wait_healthy()
+        master, old_workers = server.proc.pid, server.worker_pids()
+        assert len(old_workers) == 2
+        probes: list[tuple[int, float]] = []
+        done = threading.Event()
+
+        def probe() -> None:
+            while not done.is_set():
+                probes.append(timed_get(server.url + "/healthz"))
+                time.sleep(0.02)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            token = f"reloaded-{time.time_ns()}"
+            add_marker_route(code, token)
+            os.kill(master, signal.SIGHUP)
+            took = wait_until(lambda: requests.get(server.url + "/marker", timeout=5).text == token, 30,
+                              "the new code to be served after HUP")
+            wait_until(lambda: len(server.worker_pids()) == 2 and not server.worker_pids() & old_workers, 30,
+                       "the old workers to exit")
+        finally:
+            done.set()
+            prober.join(10)
+        print(f"HUP: new code served after {took:.2f}s; {len(probes)} probes meanwhile")
+        assert server.running and server.proc.pid == master
+        assert probes and all(status == 200 for status, _ in probes), [p for p in probes if p[0] != 200]
+        assert "Traceback" not in server.log.read_text()
+    finally:
+        server.stop()
