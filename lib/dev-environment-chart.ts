@@ -1,12 +1,13 @@
-import { Chart, ChartProps, Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
+import { Chart, ChartProps, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HostPathType } from './host-path-persistent-volume';
 import { HostPathStorage } from './host-path-storage';
 import { HotReloadDeployment } from './hot-reload-deployment';
+import { ImagePullPolicy } from './image-pull-policy';
 import { MySql } from './mysql';
 import { ReloadPresets } from './presets';
 import { ReloadStrategy } from './reload-strategy';
+import { StorageAccessMode } from './storage-options';
 
 export interface DevEnvironmentChartProps extends ChartProps {
   /**
@@ -55,13 +56,13 @@ export class DevEnvironmentChart extends Chart {
 
   constructor(scope: Construct, id: string, props: DevEnvironmentChartProps = {}) {
     super(scope, id, { namespace: 'default', ...props });
-    const credentials = kplus.Secret.fromSecretName(this, 'MysqlCredentials', props.credentialsSecret ?? 'mysql-credentials');
+    const credentials = props.credentialsSecret ?? 'mysql-credentials';
 
     this.mysql = new MySql(this, 'mysql', {
       image: props.mysqlImage,
       database: DATABASE,
-      credentials,
-      data: new HostPathStorage(this, 'mysql-data', { path: props.mysqlDataPath ?? '/var/lib/hot-reload/mysql', storage: Size.gibibytes(5) }),
+      credentialsSecret: credentials,
+      data: new HostPathStorage(this, 'mysql-data', { path: props.mysqlDataPath ?? '/var/lib/hot-reload/mysql', storage: '5Gi' }),
     });
 
     const gunicorn = ReloadPresets.gunicorn({ app: 'application:application', port: APP_PORT });
@@ -69,12 +70,12 @@ export class DevEnvironmentChart extends Chart {
       ...gunicorn,
       image: props.appImage ?? 'localhost/python-mysql:dev',
       // Built inside the VM and imported into containerd: there is no registry to pull from.
-      imagePullPolicy: kplus.ImagePullPolicy.NEVER,
+      imagePullPolicy: ImagePullPolicy.NEVER,
       user: APP_UID,
       codeStorage: new HostPathStorage(this, 'python-mysql-code', {
         path: props.codePath ?? '/vagrant/python-mysql',
         type: HostPathType.DIRECTORY,
-        accessModes: [kplus.PersistentVolumeAccessMode.READ_ONLY_MANY],
+        accessModes: [StorageAccessMode.READ_ONLY_MANY],
       }),
       strategy: props.reloadStrategy,
       nodePort: props.nodePort ?? 31000,
@@ -86,10 +87,10 @@ export class DevEnvironmentChart extends Chart {
         MYSQL_TCP_PORT: String(this.mysql.port),
       },
       secretEnv: {
-        MYSQL_USERNAME: { secret: credentials, key: 'username' },
-        MYSQL_PASSWORD: { secret: credentials, key: 'password' },
+        MYSQL_USERNAME: { secretName: credentials, key: 'username' },
+        MYSQL_PASSWORD: { secretName: credentials, key: 'password' },
       },
-      readiness: kplus.Probe.fromHttpGet('/healthz', { port: APP_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 3 }),
+      readiness: { httpPath: '/healthz', port: APP_PORT, period: Duration.seconds(2), failureThreshold: 3 },
     });
   }
 }

@@ -1,8 +1,9 @@
-import { ApiObject, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { checkAbsolutePath, checkNodeName, checkSize } from './validation/checks';
+import { StorageAccessMode, StorageReclaimPolicy, toAccessModes, toReclaimPolicy } from './storage-options';
+import { checkAbsolutePath, checkBytes, checkNodeName } from './validation/checks';
+import { ConfigurationError } from './validation/configuration-error';
 
 /** How the kubelet treats the host path (Kubernetes `hostPath.type`). */
 export enum HostPathType {
@@ -12,8 +13,8 @@ export enum HostPathType {
   DIRECTORY = 'Directory',
 }
 
-export interface HostPathPersistentVolumeProps extends kplus.PersistentVolumeProps {
-  /** Absolute path of the directory on the node. */
+export interface HostPathPersistentVolumeProps {
+  /** Absolute path of the directory on the node (not `/`). */
   readonly path: string;
 
   /**
@@ -28,6 +29,24 @@ export interface HostPathPersistentVolumeProps extends kplus.PersistentVolumePro
    * @default - no node affinity (right for a single-node cluster)
    */
   readonly nodeName?: string;
+
+  /** @default - a name cdk8s derives from the construct path */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Capacity, a Kubernetes quantity such as `"5Gi"` or `"512Mi"`, at least 1Mi.
+   * @default - no capacity
+   */
+  readonly storage?: string;
+
+  /** @default - no access modes */
+  readonly accessModes?: StorageAccessMode[];
+
+  /** @default - no storage class */
+  readonly storageClassName?: string;
+
+  /** @default StorageReclaimPolicy.RETAIN */
+  readonly reclaimPolicy?: StorageReclaimPolicy;
 }
 
 /**
@@ -39,25 +58,36 @@ export class HostPathPersistentVolume extends kplus.PersistentVolume {
   public readonly type: HostPathType;
   public readonly nodeName?: string;
 
-  /** Capacity, rendered exactly (cdk8s-plus's own rendering only handles whole gibibytes). */
-  public readonly capacity?: Size;
+  /** Capacity in the API server's canonical form (`"1Gi"`, never `"1024Mi"`). */
+  public readonly capacity?: string;
 
   constructor(scope: Construct, id: string, props: HostPathPersistentVolumeProps) {
-    super(scope, id, { ...props, storage: undefined });
-    this.capacity = props.storage;
+    super(scope, id, {
+      metadata: props.metadata,
+      storageClassName: props.storageClassName,
+      accessModes: props.accessModes === undefined ? undefined : toAccessModes(scope, `${id}.accessModes`, props.accessModes),
+      reclaimPolicy: props.reclaimPolicy === undefined ? undefined : toReclaimPolicy(scope, `${id}.reclaimPolicy`, props.reclaimPolicy),
+    });
     this.path = checkAbsolutePath(this, 'path', props.path);
+    if (this.path === '/') {
+      throw new ConfigurationError(this.node.path, 'path', props.path, "is the node's root filesystem: it would be mounted writable into the pod (and watched whole)",
+        'give the directory of the code or the data, e.g. "/vagrant/my-app" or "/var/lib/hot-reload/mysql"');
+    }
     this.type = props.type ?? HostPathType.DIRECTORY_OR_CREATE;
+    if (!Object.values(HostPathType).includes(this.type)) {
+      throw new ConfigurationError(this.node.path, 'type', this.type, 'not a HostPathType', `use one of ${Object.values(HostPathType).map((t) => `"${t}"`).join(', ')} (HostPathType.*)`);
+    }
     this.nodeName = props.nodeName === undefined ? undefined : checkNodeName(this, 'nodeName', props.nodeName);
-    if (this.capacity) checkSize(this, 'storage', this.capacity);
+    this.capacity = props.storage === undefined ? undefined : checkBytes(this, 'storage', props.storage, '1Gi');
     // PersistentVolumes are cluster-scoped: drop the namespace a Chart puts on every object.
     if (this.apiObject.metadata.namespace) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
 
   /** @internal */
-  public _toKube(): ReturnType<kplus.PersistentVolume['_toKube']> {
-    const spec: k8s.PersistentVolumeSpec = {
-      ...(super._toKube() as unknown as k8s.PersistentVolumeSpec),
-      capacity: this.capacity ? { storage: k8s.Quantity.fromString(quantity(this.capacity)) } : undefined,
+  public _toKube(): kplus.k8s.PersistentVolumeSpec {
+    return {
+      ...super._toKube(),
+      capacity: this.capacity ? { storage: kplus.k8s.Quantity.fromString(this.capacity) } : undefined,
       // cdk8s-plus's claimRef has no namespace, and the PV controller never matches that to a claim.
       claimRef: this.claim ? { name: this.claim.name, namespace: ApiObject.of(this.claim).metadata.namespace ?? 'default' } : undefined,
       hostPath: { path: this.path, type: this.type },
@@ -65,13 +95,5 @@ export class HostPathPersistentVolume extends kplus.PersistentVolume {
         required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [this.nodeName] }] }] },
       } : undefined,
     };
-    // Same JSON shape: cdk8s-plus-25 types it with its own (1.25) generated module, we with imports/k8s (1.33).
-    return spec as unknown as ReturnType<kplus.PersistentVolume['_toKube']>;
   }
-}
-
-/** The exact quantity for a Size: "2Gi", or "512Mi" when it is not a whole number of GiB. */
-export function quantity(size: Size): string {
-  const mib = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${Math.ceil(mib)}Mi`;
 }

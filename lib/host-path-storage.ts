@@ -1,9 +1,9 @@
-import { ApiObject, Chart, Size } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { HostPathPersistentVolume, HostPathType, quantity } from './host-path-persistent-volume';
-import { checkName } from './validation/checks';
+import { HostPathPersistentVolume, HostPathType } from './host-path-persistent-volume';
+import { StorageAccessMode, StorageReclaimPolicy, toAccessModes } from './storage-options';
+import { checkBytes, checkName } from './validation/checks';
 import { addChartValidations } from './validation/chart-validations';
 
 export interface HostPathStorageProps {
@@ -17,21 +17,23 @@ export interface HostPathStorageProps {
   readonly name?: string;
 
   /**
-   * Capacity of the volume and request of the claim.
-   * @default Size.gibibytes(1)
+   * Capacity of the volume and request of the claim: a Kubernetes quantity of at least 1Mi, such as
+   * `"5Gi"` or `"512Mi"`. Written to the manifests the way the API server stores it (`"1024Mi"`
+   * becomes `"1Gi"`), so a server-side apply finds nothing to change.
+   * @default "1Gi"
    */
-  readonly storage?: Size;
+  readonly storage?: string;
 
   /**
-   * @default [PersistentVolumeAccessMode.READ_WRITE_ONCE]
+   * @default [StorageAccessMode.READ_WRITE_ONCE]
    */
-  readonly accessModes?: kplus.PersistentVolumeAccessMode[];
+  readonly accessModes?: StorageAccessMode[];
 
   /**
    * What happens to the volume when the claim is deleted. Retain keeps the data and the PV.
-   * @default PersistentVolumeReclaimPolicy.RETAIN
+   * @default StorageReclaimPolicy.RETAIN
    */
-  readonly reclaimPolicy?: kplus.PersistentVolumeReclaimPolicy;
+  readonly reclaimPolicy?: StorageReclaimPolicy;
 
   /**
    * @default HostPathType.DIRECTORY_OR_CREATE
@@ -69,8 +71,8 @@ export class HostPathStorage extends Construct {
   constructor(scope: Construct, id: string, props: HostPathStorageProps) {
     super(scope, id);
     const name = checkName(this, 'name', props.name ?? id);
-    const storage = props.storage ?? Size.gibibytes(1);
-    const accessModes = props.accessModes ?? [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE];
+    const storage = checkBytes(this, 'storage', props.storage ?? '1Gi', '1Gi');
+    const accessModes = props.accessModes ?? [StorageAccessMode.READ_WRITE_ONCE];
     const storageClassName = props.storageClassName ?? 'manual';
     const namespace = checkName(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
 
@@ -82,11 +84,11 @@ export class HostPathStorage extends Construct {
       storage,
       accessModes,
       storageClassName,
-      reclaimPolicy: props.reclaimPolicy ?? kplus.PersistentVolumeReclaimPolicy.RETAIN,
+      reclaimPolicy: props.reclaimPolicy ?? StorageReclaimPolicy.RETAIN,
     });
     this.claim = new ExactSizeClaim(this, 'Claim', {
       metadata: { name, namespace },
-      accessModes,
+      accessModes: toAccessModes(this, 'accessModes', accessModes),
       storageClassName,
       volume: this.volume,
     }, storage);
@@ -99,7 +101,12 @@ export class HostPathStorage extends Construct {
     return this.volume.path;
   }
 
-  /** The claim as a pod volume named `volumeName`. */
+  /** Name of the claim (and of the volume): mount it in any pod with `persistentVolumeClaim.claimName`. */
+  public get claimName(): string {
+    return ApiObject.of(this.claim).name;
+  }
+
+  /** The claim as a cdk8s-plus-25 pod volume named `volumeName`. */
   public asVolume(scope: Construct, id: string, volumeName?: string): kplus.Volume {
     return kplus.Volume.fromPersistentVolumeClaim(scope, id, this.claim, { name: volumeName ?? ApiObject.of(this.claim).name });
   }
@@ -107,16 +114,12 @@ export class HostPathStorage extends Construct {
 
 /** A claim requesting exactly the volume's capacity (cdk8s-plus renders whole gibibytes only). */
 class ExactSizeClaim extends kplus.PersistentVolumeClaim {
-  constructor(scope: Construct, id: string, props: kplus.PersistentVolumeClaimProps, private readonly request: Size) {
+  constructor(scope: Construct, id: string, props: kplus.PersistentVolumeClaimProps, private readonly request: string) {
     super(scope, id, props);
   }
 
   /** @internal */
-  public _toKube(): ReturnType<kplus.PersistentVolumeClaim['_toKube']> {
-    const spec: k8s.PersistentVolumeClaimSpec = {
-      ...(super._toKube() as unknown as k8s.PersistentVolumeClaimSpec),
-      resources: { requests: { storage: k8s.Quantity.fromString(quantity(this.request)) } },
-    };
-    return spec as unknown as ReturnType<kplus.PersistentVolumeClaim['_toKube']>;
+  public _toKube(): kplus.k8s.PersistentVolumeClaimSpec {
+    return { ...super._toKube(), resources: { requests: { storage: kplus.k8s.Quantity.fromString(this.request) } } };
   }
 }

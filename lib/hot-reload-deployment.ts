@@ -1,20 +1,31 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
+import { CodeVolume, codeVolume } from './code-volume';
+import { ContainerResourceOptions, resourceRequirements } from './container-resources';
 import { HostPathStorage } from './host-path-storage';
+import { ImagePullPolicy, toPullPolicy } from './image-pull-policy';
+import { ReadinessCheck, readinessProbe } from './readiness';
 import { ReloadStrategy } from './reload-strategy';
 import { SupervisorConfig } from './supervisor/supervisor-config';
 import { SupervisorScript } from './supervisor/supervisor-script';
+import { dropServiceDefaults, dropWorkloadDefaults, setResources } from './server-defaults';
 import {
-  checkAbsolutePath, checkCommand, checkName, checkNodePort, checkPort,
+  checkAbsolutePath, checkCommand, checkDataKey, checkName, checkNodePort, checkPort, checkSecretName,
 } from './validation/checks';
 import { addChartValidations } from './validation/chart-validations';
 import { ConfigurationError } from './validation/configuration-error';
 import { OnChangeTrigger, WatchOptions } from './watch-options';
 
-/** A key of a Secret, for an environment variable. */
+/**
+ * A key of a Secret, for an environment variable. The Secret is named, not passed as an object, so a
+ * chart on any cdk8s-plus version can use it; naming it declares it (it is defined in the chart or
+ * created outside it).
+ */
 export interface SecretKeyRef {
-  readonly secret: kplus.ISecret;
+  /** Name of the Secret, e.g. `shop-db`. */
+  readonly secretName: string;
+  /** Key in the Secret, e.g. `password`. */
   readonly key: string;
 }
 
@@ -31,8 +42,8 @@ export interface HotReloadDeploymentProps {
   /** Where the code comes from: a HostPathStorage (its claim is mounted). Give this or `codeVolume`. */
   readonly codeStorage?: HostPathStorage;
 
-  /** Any other pod volume holding the code. Give this or `codeStorage`. */
-  readonly codeVolume?: kplus.Volume;
+  /** Any other volume holding the code: a claim by name or a host path. Give this or `codeStorage`. */
+  readonly codeVolume?: CodeVolume;
 
   /**
    * Mount the code read-only, so nothing in the pod can change the developer's files. Leave it
@@ -76,19 +87,20 @@ export interface HotReloadDeploymentProps {
   /** Environment variables read from Secret keys. @default - none */
   readonly secretEnv?: Record<string, SecretKeyRef>;
 
-  /** Secrets whose every key becomes an environment variable. @default - none */
-  readonly envFromSecrets?: kplus.ISecret[];
+  /** Names of Secrets whose every key becomes an environment variable. @default - none */
+  readonly envFromSecrets?: string[];
 
   /**
    * @default - a TCP check of `port` every 2 s, unready after 3 failures (longer than a reload)
    */
-  readonly readiness?: kplus.Probe;
+  readonly readiness?: ReadinessCheck;
 
   /**
+   * Each field given replaces its default.
    * @default - requests 100m CPU / 128Mi, memory limit 512Mi, no CPU limit: a reload is a burst of
    * CPU (the app's interpreter and workers starting at once) that a CPU quota would throttle
    */
-  readonly resources?: kplus.ContainerResources;
+  readonly resources?: ContainerResourceOptions;
 
   /**
    * Expose the app on this NodePort (30000-32767) through a Service named like the app.
@@ -97,7 +109,7 @@ export interface HotReloadDeploymentProps {
   readonly nodePort?: number;
 
   /** @default ImagePullPolicy.IF_NOT_PRESENT */
-  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  readonly imagePullPolicy?: ImagePullPolicy;
 
   /**
    * UID to run as. Must be set when the image names its user instead of a numeric UID, because the
@@ -123,6 +135,7 @@ export interface HotReloadDeploymentProps {
 
 const TMP_PATH = '/tmp';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEFAULT_RESOURCES: ContainerResourceOptions = { cpuRequest: '100m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
 
 /**
  * A Deployment whose container runs the app under the reload supervisor, with the code mounted
@@ -135,6 +148,7 @@ export class HotReloadDeployment extends Construct {
   public readonly service?: kplus.Service;
   public readonly name: string;
   public readonly strategy: ReloadStrategy;
+  private readonly secrets = new Map<string, kplus.ISecret>();
 
   constructor(scope: Construct, id: string, props: HotReloadDeploymentProps) {
     super(scope, id);
@@ -176,22 +190,19 @@ export class HotReloadDeployment extends Construct {
     this.container = this.deployment.addContainer({
       name: 'app',
       image: props.image,
-      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      imagePullPolicy: toPullPolicy(this, 'imagePullPolicy', props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT),
       command: supervisor.containerCommand(command),
       workingDir,
       ports: [{ number: port, name: 'http' }],
       envVariables: {
         ...mapValues(props.env ?? {}, (v) => kplus.EnvValue.fromValue(v)),
-        ...mapValues(props.secretEnv ?? {}, (ref) => ref.secret.envValue(ref.key)),
+        ...mapValues(props.secretEnv ?? {}, (ref, name) => this.secretEnvValue(`secretEnv.${name}`, ref)),
         ...mapValues(supervisor.toEnv(), (v) => kplus.EnvValue.fromValue(v)),
       },
-      envFrom: (props.envFromSecrets ?? []).map((s) => kplus.Env.fromSecret(s)),
-      readiness: props.readiness ?? kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(2), failureThreshold: 3 }),
+      envFrom: (props.envFromSecrets ?? []).map((s, i) => kplus.Env.fromSecret(this.secret(checkSecretName(this, `envFromSecrets[${i}]`, s)))),
+      readiness: readinessProbe(this, 'readiness', props.readiness ?? {}, port),
       liveness: supervisor.livenessProbe(),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100) },
-        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
-      },
+      resources: {}, // set below, canonical
       securityContext: {
         user: props.user,
         group: props.user,
@@ -201,6 +212,9 @@ export class HotReloadDeployment extends Construct {
 
     const code = this.codeVolume(props);
     this.container.mount(codeMountPath, code, { readOnly: props.readOnlyCode ?? false });
+    setResources(this.deployment, resourceRequirements(this, 'resources', props.resources, DEFAULT_RESOURCES));
+    // The code is the first volume; from a claim, cdk8s-plus writes its readOnly: false.
+    dropWorkloadDefaults(this.deployment, props.codeVolume?.hostPath !== undefined ? [] : [0]);
     this.container.mount(SupervisorScript.MOUNT_PATH, kplus.Volume.fromConfigMap(this, 'SupervisorVolume', this.supervisorConfig, { name: 'hot-reload-supervisor', defaultMode: 0o444 }), { readOnly: true });
     this.container.mount(TMP_PATH, kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
 
@@ -210,6 +224,7 @@ export class HotReloadDeployment extends Construct {
         serviceType: kplus.ServiceType.NODE_PORT,
         ports: [{ name: 'http', port, targetPort: port, nodePort }],
       });
+      dropServiceDefaults(this.service);
     }
     addChartValidations(this);
   }
@@ -219,8 +234,23 @@ export class HotReloadDeployment extends Construct {
       throw new ConfigurationError(this.node.path, 'codeStorage/codeVolume', 'both', 'the code can come from one place only', 'give either codeStorage or codeVolume');
     }
     if (props.codeStorage) return props.codeStorage.asVolume(this, 'CodeVolume', 'code');
-    if (props.codeVolume) return props.codeVolume;
+    if (props.codeVolume) return codeVolume(this, 'codeVolume', props.codeVolume, 'code');
     throw new ConfigurationError(this.node.path, 'codeStorage', undefined, 'no code to mount, so nothing to reload', 'pass codeStorage: new HostPathStorage(this, "code", { path: "/path/on/node" })');
+  }
+
+  private secretEnvValue(field: string, ref: SecretKeyRef): kplus.EnvValue {
+    const secret = this.secret(checkSecretName(this, `${field}.secretName`, ref.secretName));
+    return secret.envValue(checkDataKey(this, `${field}.key`, ref.key));
+  }
+
+  /** One imported Secret per name: naming it declares it for the chart's reference checks. */
+  private secret(name: string): kplus.ISecret {
+    let secret = this.secrets.get(name);
+    if (!secret) {
+      secret = kplus.Secret.fromSecretName(this, `Secret-${name}`, name);
+      this.secrets.set(name, secret);
+    }
+    return secret;
   }
 
   private checkMountDoesNotShadow(codeMountPath: string): void {
@@ -232,6 +262,6 @@ export class HotReloadDeployment extends Construct {
   }
 }
 
-function mapValues<T, U>(obj: Record<string, T>, fn: (v: T) => U): Record<string, U> {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v)]));
+function mapValues<T, U>(obj: Record<string, T>, fn: (v: T, k: string) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v, k)]));
 }

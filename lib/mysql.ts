@@ -1,8 +1,11 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
+import { ContainerResourceOptions, resourceRequirements } from './container-resources';
 import { HostPathStorage } from './host-path-storage';
-import { checkName, checkPort } from './validation/checks';
+import { ImagePullPolicy, toPullPolicy } from './image-pull-policy';
+import { dropServiceDefaults, dropWorkloadDefaults, setResources } from './server-defaults';
+import { checkDataKey, checkName, checkPort, checkSecretName } from './validation/checks';
 import { addChartValidations } from './validation/chart-validations';
 import { ConfigurationError } from './validation/configuration-error';
 
@@ -21,10 +24,10 @@ export interface MySqlProps {
   readonly data: HostPathStorage;
 
   /**
-   * The Secret holding the passwords. Referenced by name, never created here: create it in the
-   * cluster (see the README) and pass `kplus.Secret.fromSecretName(this, 'creds', 'mysql-credentials')`.
+   * Name of the Secret holding the passwords, e.g. `mysql-credentials`. Referenced, never created
+   * here: create it in the cluster (see the README) or define it in your chart.
    */
-  readonly credentials: kplus.ISecret;
+  readonly credentialsSecret: string;
 
   /** @default - username, password, root-password */
   readonly credentialKeys?: MySqlCredentialKeys;
@@ -45,14 +48,16 @@ export interface MySqlProps {
   readonly image?: string;
 
   /** @default ImagePullPolicy.IF_NOT_PRESENT */
-  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  readonly imagePullPolicy?: ImagePullPolicy;
 
   /** @default 3306 */
   readonly port?: number;
 
-  /** @default - requests 250m CPU / 512Mi, limits 1 CPU / 1Gi */
-  readonly resources?: kplus.ContainerResources;
+  /** Each field given replaces its default. @default - requests 250m CPU / 512Mi, limits 1 CPU / 1Gi */
+  readonly resources?: ContainerResourceOptions;
 }
+
+const DEFAULT_RESOURCES: ContainerResourceOptions = { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' };
 
 /**
  * A single MySQL server: one writer (Recreate strategy, so two mysqld never share the data
@@ -75,6 +80,8 @@ export class MySql extends Construct {
     }
     this.database = props.database;
     const keys = { username: 'username', password: 'password', rootPassword: 'root-password', ...props.credentialKeys };
+    for (const [k, v] of Object.entries(keys)) checkDataKey(this, `credentialKeys.${k}`, v);
+    const credentials = kplus.Secret.fromSecretName(this, 'Credentials', checkSecretName(this, 'credentialsSecret', props.credentialsSecret));
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: this.name, labels: { 'app.kubernetes.io/name': this.name } },
@@ -88,35 +95,35 @@ export class MySql extends Construct {
     const container = this.deployment.addContainer({
       name: 'mysql',
       image: props.image ?? 'mysql:8.4',
-      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      imagePullPolicy: toPullPolicy(this, 'imagePullPolicy', props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT),
       ports: [{ number: this.port, name: 'mysql' }],
       args: [`--port=${this.port}`],
       envVariables: {
-        MYSQL_ROOT_PASSWORD: props.credentials.envValue(keys.rootPassword),
-        MYSQL_USER: props.credentials.envValue(keys.username),
-        MYSQL_PASSWORD: props.credentials.envValue(keys.password),
+        MYSQL_ROOT_PASSWORD: credentials.envValue(keys.rootPassword),
+        MYSQL_USER: credentials.envValue(keys.username),
+        MYSQL_PASSWORD: credentials.envValue(keys.password),
         MYSQL_DATABASE: kplus.EnvValue.fromValue(this.database),
       },
       // mysqladmin ping exits 0 whenever the server answers, even "access denied": no password needed.
       readiness: kplus.Probe.fromCommand(['mysqladmin', 'ping', '--host=127.0.0.1', `--port=${this.port}`, '--silent'], {
         periodSeconds: Duration.seconds(2), timeoutSeconds: Duration.seconds(2), failureThreshold: 3,
       }),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
-      },
+      resources: {}, // set below, canonical
       securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: true },
     });
     container.mount('/var/lib/mysql', props.data.asVolume(this, 'DataVolume', 'data'));
     // The only other places mysqld and its entrypoint write to, with a read-only root filesystem.
     container.mount('/var/run/mysqld', kplus.Volume.fromEmptyDir(this, 'RunVolume', 'run'));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+    setResources(this.deployment, resourceRequirements(this, 'resources', props.resources, DEFAULT_RESOURCES));
+    dropWorkloadDefaults(this.deployment, [0]); // the data claim is the first volume
 
     this.service = this.deployment.exposeViaService({
       name: this.name,
       serviceType: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'mysql', port: this.port, targetPort: this.port }],
     });
+    dropServiceDefaults(this.service);
     addChartValidations(this);
   }
 

@@ -1,6 +1,5 @@
-import { Chart, Size, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
-import { HostPathStorage, HostPathType } from '../lib';
+import { Chart, Testing } from 'cdk8s';
+import { HostPathStorage, HostPathType, StorageAccessMode, StorageReclaimPolicy } from '../lib';
 import { find, KubeObject, loadManifests } from './support/manifests';
 
 function storage(props: Partial<ConstructorParameters<typeof HostPathStorage>[2]> = {}): KubeObject[] {
@@ -34,8 +33,8 @@ describe('HostPathStorage', () => {
 
   test('sizes below a GiB are rendered exactly, props are honoured', () => {
     const objects = storage({
-      name: 'cache', storage: Size.mebibytes(512), accessModes: [kplus.PersistentVolumeAccessMode.READ_ONLY_MANY],
-      reclaimPolicy: kplus.PersistentVolumeReclaimPolicy.DELETE, type: HostPathType.DIRECTORY, storageClassName: 'local',
+      name: 'cache', storage: '512Mi', accessModes: [StorageAccessMode.READ_ONLY_MANY],
+      reclaimPolicy: StorageReclaimPolicy.DELETE, type: HostPathType.DIRECTORY, storageClassName: 'local',
     });
     const pv = find(objects, 'PersistentVolume', 'cache');
     expect(pv.spec).toMatchObject({

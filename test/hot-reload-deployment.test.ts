@@ -1,6 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
-import { HostPathStorage, HotReloadDeployment, HotReloadDeploymentProps, ReloadPresets, ReloadStrategy, supervisorScript } from '../lib';
+import { HostPathStorage, HotReloadDeployment, HotReloadDeploymentProps, ReloadPresets, ReloadStrategy, SupervisorScript } from '../lib';
 import { find, KubeObject, loadManifests } from './support/manifests';
 
 function synth(props: Partial<HotReloadDeploymentProps> = {}, chart = new Chart(Testing.app(), 'test')): KubeObject[] {
@@ -20,7 +19,7 @@ describe('HotReloadDeployment', () => {
   test('runs the command under the supervisor, shipped read-only in a ConfigMap', () => {
     const objects = synth();
     expect(container(objects).command).toEqual(['/bin/sh', '/hot-reload/supervisor.sh', 'supervise', '--', 'node', 'index.js']);
-    expect(find(objects, 'ConfigMap', 'web-supervisor').data).toEqual({ 'supervisor.sh': supervisorScript() });
+    expect(find(objects, 'ConfigMap', 'web-supervisor').data).toEqual({ 'supervisor.sh': SupervisorScript.source() });
     expect(container(objects).volumeMounts).toEqual(expect.arrayContaining([
       { mountPath: '/hot-reload', name: 'hot-reload-supervisor', readOnly: true },
       { mountPath: '/code', name: 'code', readOnly: false },
@@ -65,8 +64,8 @@ describe('HotReloadDeployment', () => {
     const chart = new Chart(Testing.app(), 'test');
     const objects = synth({
       env: { LOG_LEVEL: 'debug' },
-      secretEnv: { API_TOKEN: { secret: kplus.Secret.fromSecretName(chart, 'tokens', 'tokens'), key: 'api' } },
-      envFromSecrets: [kplus.Secret.fromSecretName(chart, 'more', 'more-settings')],
+      secretEnv: { API_TOKEN: { secretName: 'tokens', key: 'api' } },
+      envFromSecrets: ['more-settings'],
       nodePort: 30080,
     }, chart);
     const c = container(objects);

@@ -19,3 +19,16 @@ export function addChartValidations(scope: IConstruct): void {
   chart.node.addValidation(new ServiceSelectsOneWorkload(chart));
   chart.node.addValidation(new ReferencesExist(chart));
 }
+
+/** The library's cross-object checks, for charts that also hold hand-written or other libraries' objects. */
+export class ChartValidations {
+  /**
+   * Adds unique NodePorts, Services selecting exactly one workload, and existing Secret / ConfigMap /
+   * claim references to the chart holding `scope`, once (the library's constructs do this themselves).
+   */
+  public static addTo(scope: IConstruct): void {
+    addChartValidations(scope);
+  }
+
+  private constructor() {}
+}

@@ -1,7 +1,8 @@
 import * as path from 'path';
-import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ConfigurationError } from './configuration-error';
+import { canonicalBytes, canonicalMillicores, parseBytes, parseMillicores } from './quantity';
 
 // Field checks shared by the constructs. Each throws a ConfigurationError naming the
 // construct path, the field, the bad value and the fix.
@@ -17,10 +18,30 @@ export function checkName(scope: Construct, field: string, value: string): strin
   return value;
 }
 
-/** Node names are DNS-1123 subdomains (they may contain dots). */
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Names of nodes, Secrets and ConfigMaps are DNS-1123 subdomains (they may contain dots). */
+export function checkSubdomain(scope: Construct, field: string, value: string, what: string, fix: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+    throw new ConfigurationError(scope.node.path, field, value, `not a valid ${what} (a DNS-1123 subdomain: lower-case letters, digits, "-" and ".")`, fix);
+  }
+  return value;
+}
+
 export function checkNodeName(scope: Construct, field: string, value: string): string {
-  if (value.length === 0 || value.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
-    throw new ConfigurationError(scope.node.path, field, value, 'not a valid node name (a DNS-1123 subdomain)', 'use the node name `kubectl get nodes` shows, e.g. "kube"');
+  return checkSubdomain(scope, field, value, 'node name', 'use the node name `kubectl get nodes` shows, e.g. "kube"');
+}
+
+/** A Secret referenced by name: the kubelet would fail to find `my db secret` only when the pod starts. */
+export function checkSecretName(scope: Construct, field: string, value: string): string {
+  const suggestion = String(value).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'my-secret';
+  return checkSubdomain(scope, field, value, 'Secret name', `use the Secret's real name, e.g. "${suggestion}" (kubectl get secrets)`);
+}
+
+/** Keys of Secrets and ConfigMaps. */
+export function checkDataKey(scope: Construct, field: string, value: string): string {
+  if (typeof value !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(value)) {
+    throw new ConfigurationError(scope.node.path, field, value, 'not a valid Secret key (letters, digits, "-", "_" and ".")', 'use the key as `kubectl get secret NAME -o yaml` shows it under data, e.g. "password"');
   }
   return value;
 }
@@ -56,6 +77,10 @@ export function checkAbsolutePath(scope: Construct, field: string, value: string
 }
 
 export function checkPositiveDuration(scope: Construct, field: string, value: Duration): Duration {
+  // From JavaScript or Python anything can arrive here; a plain number has no unit to trust.
+  if (typeof (value as Partial<Duration> | undefined)?.toMilliseconds !== 'function') {
+    throw new ConfigurationError(scope.node.path, field, value, 'not a cdk8s Duration', 'use Duration.millis(250) or Duration.seconds(2) from the cdk8s package');
+  }
   const ms = value.toMilliseconds();
   if (!(ms > 0)) {
     throw new ConfigurationError(scope.node.path, field, `${ms}ms`, 'must be longer than zero', 'use e.g. Duration.millis(250) or Duration.seconds(2)');
@@ -70,19 +95,61 @@ export function checkCommand(scope: Construct, field: string, value: readonly st
   return [...value];
 }
 
-export function checkSize(scope: Construct, field: string, value: Size): Size {
-  const mib = value.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (!(mib >= 1)) {
-    throw new ConfigurationError(scope.node.path, field, `${mib}Mi`, 'a volume must hold at least 1Mi', 'use e.g. Size.gibibytes(1)');
+const ONE_MIB = 1024 * 1024;
+
+/**
+ * A byte quantity of at least 1Mi ("512Mi", "5Gi", "1G"), returned in the API server's canonical
+ * form ("1024Mi" becomes "1Gi").
+ */
+export function checkBytes(scope: Construct, field: string, value: string, example: string): string {
+  const q = typeof value === 'string' ? parseBytes(value.trim()) : undefined;
+  if (!q) {
+    throw new ConfigurationError(scope.node.path, field, value, 'not a Kubernetes quantity of bytes (a whole number with an optional unit Ki, Mi, Gi, Ti or k, M, G, T, no spaces)',
+      `write it as Kubernetes does, e.g. "${example}"`);
   }
-  return value;
+  if (q.bytes < ONE_MIB) {
+    throw new ConfigurationError(scope.node.path, field, value, 'must be at least 1Mi', `use e.g. "${example}"`);
+  }
+  return canonicalBytes(q);
+}
+
+/** CPU as Kubernetes writes it ("250m", "1", "0.5"), returned canonically ("1000m" becomes "1"). */
+export function checkCpu(scope: Construct, field: string, value: string): string {
+  const millis = typeof value === 'string' ? parseMillicores(value.trim()) : undefined;
+  if (millis === undefined) {
+    throw new ConfigurationError(scope.node.path, field, value, 'not a positive Kubernetes CPU quantity', 'use millicores like "250m" or cores like "1"');
+  }
+  return canonicalMillicores(millis);
 }
 
 /** Globs end up as `find -name` patterns in a space-separated list, so they cannot hold white space. */
 export function checkGlob(scope: Construct, field: string, value: string): string {
-  if (value === '' || /\s/.test(value) || value.includes('/')) {
+  if (typeof value !== 'string' || value === '' || /\s/.test(value) || value.includes('/')) {
     throw new ConfigurationError(scope.node.path, field, value, 'globs match base names of files and directories and cannot be empty or contain white space or "/"',
       'use a base-name pattern such as "*.py", "requirements.txt" or "node_modules"');
   }
+  const problem = globSyntaxProblem(value);
+  if (problem) {
+    throw new ConfigurationError(scope.node.path, field, value, `${problem}, so \`find -name\` would never match it`,
+      'close the bracket expression (e.g. "[abc].py"), or escape a literal bracket as "\\["');
+  }
   return value;
+}
+
+/** What `find -name` (fnmatch) would reject or misread in a glob: a "[" with no closing "]", a trailing "\". */
+function globSyntaxProblem(glob: string): string | undefined {
+  for (let i = 0; i < glob.length; i++) {
+    if (glob[i] === '\\') {
+      if (i + 1 === glob.length) return 'ends in an escape character "\\"';
+      i++;
+    } else if (glob[i] === '[') {
+      let j = i + 1;
+      if (glob[j] === '!' || glob[j] === '^') j++;
+      if (glob[j] === ']') j++; // a "]" first in the set is a literal member
+      const close = glob.indexOf(']', j);
+      if (close < 0) return `has an unclosed bracket expression at position ${i}`;
+      i = close;
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import type * as k8s from '../../imports/k8s';
+// The pod fields read here are the same in cdk8s-plus-25's bindings as in Kubernetes 1.33.
+import type { k8s } from 'cdk8s-plus-25';
 
 // Read-only views of the synthesized objects, for validations that look across constructs.
 
