@@ -211,7 +211,8 @@ export class HotReloadDeployment extends Construct {
     });
 
     const code = this.codeVolume(props);
-    this.container.mount(codeMountPath, code, { readOnly: props.readOnlyCode ?? false });
+    // A writable mount is the default: `readOnly: false` would be dropped by the API server.
+    this.container.mount(codeMountPath, code, props.readOnlyCode ? { readOnly: true } : undefined);
     setResources(this.deployment, resourceRequirements(this, 'resources', props.resources, DEFAULT_RESOURCES));
     // The code is the first volume; from a claim, cdk8s-plus writes its readOnly: false.
     dropWorkloadDefaults(this.deployment, props.codeVolume?.hostPath !== undefined ? [] : [0]);

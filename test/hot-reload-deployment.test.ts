@@ -22,7 +22,7 @@ describe('HotReloadDeployment', () => {
     expect(find(objects, 'ConfigMap', 'web-supervisor').data).toEqual({ 'supervisor.sh': SupervisorScript.source() });
     expect(container(objects).volumeMounts).toEqual(expect.arrayContaining([
       { mountPath: '/hot-reload', name: 'hot-reload-supervisor', readOnly: true },
-      { mountPath: '/code', name: 'code', readOnly: false },
+      { mountPath: '/code', name: 'code' },
       { mountPath: '/tmp', name: 'tmp' },
     ]));
     expect(container(objects).workingDir).toBe('/code');
