@@ -90,7 +90,8 @@ export class DevEnvironmentChart extends Chart {
         MYSQL_USERNAME: { secretName: credentials, key: 'username' },
         MYSQL_PASSWORD: { secretName: credentials, key: 'password' },
       },
-      readiness: { httpPath: '/healthz', port: APP_PORT, period: Duration.seconds(2), failureThreshold: 3 },
+      // Ready = can serve: /readyz logs in to the database afresh and queries (its own limit: 1 s).
+      readiness: { httpPath: '/readyz', port: APP_PORT, period: Duration.seconds(2), timeout: Duration.seconds(2), failureThreshold: 3 },
     });
   }
 }

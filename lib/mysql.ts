@@ -104,8 +104,13 @@ export class MySql extends Construct {
         MYSQL_PASSWORD: credentials.envValue(keys.password),
         MYSQL_DATABASE: kplus.EnvValue.fromValue(this.database),
       },
-      // mysqladmin ping exits 0 whenever the server answers, even "access denied": no password needed.
-      readiness: kplus.Probe.fromCommand(['mysqladmin', 'ping', '--host=127.0.0.1', `--port=${this.port}`, '--silent'], {
+      // Ready = the app's account logs in over TCP and queries its database (mysqladmin ping passed
+      // even on "access denied", and without credentials logged that denial every probe). A Secret
+      // that no longer matches a kept data dir shows here. The password reaches the client through
+      // MYSQL_PWD in its environment, never argv (ps) or a log; on success the probe prints nothing.
+      readiness: kplus.Probe.fromCommand(['sh', '-c',
+        `MYSQL_PWD="$MYSQL_PASSWORD" exec mysql --protocol=TCP --host=127.0.0.1 --port=${this.port} --connect-timeout=1 `
+        + '--user="$MYSQL_USER" --batch --skip-column-names --execute="SELECT 1" "$MYSQL_DATABASE" >/dev/null'], {
         periodSeconds: Duration.seconds(2), timeoutSeconds: Duration.seconds(2), failureThreshold: 3,
       }),
       resources: {}, // set below, canonical
