@@ -1,297 +1,195 @@
-"""Reload benchmark: the synthesized supervisor vs the alternatives, on the same Flask app and tree.
+"""npm run bench:reload: the reload supervisor, as synthesized for each runtime preset, against the peers
+a developer would otherwise use, side by side in one run (issue 10). Run through bench/reload/run.sh.
 
-Run through bench/reload/run.sh (it prepares the venv and entr). Writes bench/results/reload.json.
-Latency = from the moment the edited file is closed to the first HTTP response carrying the new content.
+Per mechanism: edit -> new response latency (p50/p95/max), the failed requests of a steady client
+(>= 20 req/s) during the edits, and broken saves (syntax error held, then fixed). Big trees: idle CPU,
+detection time and memory of the supervisor on 10k/50k/200k files. Writes bench/results/reload.json
+with per-goal verdicts against the issue's targets.
 """
-import hashlib
-import json
+import datetime
 import os
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "reload"))
 import reload_harness as h  # noqa: E402
+import apps  # noqa: E402
+import goals  # noqa: E402
+import provenance  # noqa: E402
+import trees  # noqa: E402
+from mechanisms import LivenessFloor, Peer, Supervised, file_list, tool  # noqa: E402
+from series import Session, summary  # noqa: E402
 
-EDITS = int(os.environ.get("BENCH_EDITS", "100"))
-PEER_EDITS = int(os.environ.get("BENCH_PEER_EDITS", str(EDITS)))
-PROBE_EDITS = int(os.environ.get("BENCH_PROBE_EDITS", "10"))   # each takes 4-6 s by design
-INTERVAL = float(os.environ.get("BENCH_INTERVAL_S", "0.5"))
-IDLE_S = max(30.0, float(os.environ.get("BENCH_IDLE_S", "30")))
-TREE_FILES = 10_000
-EDIT_TIMEOUT = 30.0
-OUT = os.environ.get("BENCH_OUT", os.path.join(h.REPO, "bench", "results", "reload.json"))
-
-
-def pct(values, q):
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, int(round(q / 100 * len(s) + 0.5)) - 1))]
-
-
-def summary(lat):
-    return {"p50_s": round(statistics.median(lat), 3), "p95_s": round(pct(lat, 95), 3),
-            "max_s": round(max(lat), 3), "n": len(lat)}
-
-
-def wait_serving(port, token, timeout):
-    body = h.wait_until(lambda: (h.http_get(port, 0.5) or "").startswith(token + " ") or None,
-                        timeout, step=0.01)
-    return bool(body)
-
-
-def run_edits(name, tree, port, edits, sup=None, phases=None):
-    """Edit application.py `edits` times; latency of each edit until served.
-    With sup, phases gets (detect, restart, boot) per edit from the supervisor's log line arrival times."""
-    # Let every mechanism settle first: gunicorn's reloader records the files' mtimes on its first pass,
-    # and an edit before that pass would never be seen.
-    time.sleep(2)
-    lat = []
-    for i in range(1, edits + 1):
-        token = f"{name}-{i}"
-        mark = sup.mark() if sup else 0
-        t0 = h.write_file(os.path.join(tree, "application.py"), h.app_source(token))
-        deadline = t0 + EDIT_TIMEOUT
-        while True:
-            body = h.http_get(port, 0.5)
-            now = time.monotonic()
-            if body and body.startswith(token + " "):
-                lat.append(now - t0)
-                if sup is not None:
-                    ch = sup.log(r"^hot-reload: change: ", mark)
-                    rs = sup.log(r"^hot-reload: restarted", mark)
-                    if ch and rs:
-                        phases.append((ch[0][0] - t0, rs[0][0] - ch[0][0], now - rs[0][0]))
-                break
-            if now > deadline:
-                raise RuntimeError(f"{name}: edit {i} not served within {EDIT_TIMEOUT}s (last body {body!r})")
-            time.sleep(0.01)
-        time.sleep(INTERVAL)
-    return lat
+E = os.environ.get
+SETTINGS = {
+    "python_edits": int(E("BENCH_EDITS", "100")),
+    "python_peer_edits": int(E("BENCH_PEER_EDITS", E("BENCH_EDITS", "100"))),
+    "probe_edits": int(E("BENCH_PROBE_EDITS", "10")),
+    "node_edits": int(E("BENCH_NODE_EDITS", "30")),
+    "go_edits": int(E("BENCH_GO_EDITS", "20")),
+    "interval_s": float(E("BENCH_INTERVAL_S", "0.5")),
+    "client_rate_per_s": float(E("BENCH_RATE", "25")),
+    "broken_saves": int(E("BENCH_BROKEN_SAVES", "3")),
+    "broken_hold_s": float(E("BENCH_BROKEN_HOLD_S", "3")),
+    "broken_fix_timeout_s": 15.0,
+    "idle_window_s": max(10.0, float(E("BENCH_IDLE_S", "30"))),
+    "tree_sizes": [int(x) for x in E("BENCH_TREE_SIZES", "10000,50000,200000").split(",")],
+    "tree_edits": int(E("BENCH_TREE_EDITS", "5")),
+    "air_build_delay_ms": 50,
+}
+PARTS = E("BENCH_PARTS", "python,node,go,trees").split(",")
+OUT = E("BENCH_OUT", os.path.join(h.REPO, "bench", "results", "reload.json"))
 
 
-def start_group(argv, cwd, env, **kw):
-    return subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True, stdin=kw.pop("stdin", subprocess.DEVNULL),
-                            stdout=kw.pop("stdout", subprocess.DEVNULL), stderr=subprocess.STDOUT, **kw)
+def python_env(port):
+    """The sample app without its database: required settings present, the DB port closed (the app
+    answers 503 for data; the marker route needs none). The secrets come from a Secret in the pod."""
+    return {"MYSQL_USERNAME": "bench", "MYSQL_PASSWORD": "bench", "MYSQL_TCP_ADDR": "127.0.0.1",
+            "MYSQL_TCP_PORT": str(h.free_port())}
 
 
-def stop_group(proc, grace=5):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(grace)
-            break
-        except subprocess.TimeoutExpired:
-            continue
+def port_env(port):
+    return {"PORT": str(port), "HOST": "127.0.0.1", "GOTOOLCHAIN": "local"}
 
 
-def bench_supervisor(synth, tree, state, log):
+# (name, token label, edits, broken saves?, factory(tree, state, port, env, extra_env, log) -> mechanism)
+def python_mechanisms(synth):
+    cmd = synth.app_command
+    return [
+        ("supervisor", "py-sup", SETTINGS["python_edits"], True,
+         lambda t, s, p, env, x, log: Supervised(synth, t, s, cmd(p), x, log)),
+        ("gunicorn --reload", "py-gr", SETTINGS["python_peer_edits"], True,
+         lambda t, s, p, env, x, log: Peer(["gunicorn", "--reload"] + cmd(p)[1:], t, env, log)),
+        ("entr -r", "py-entr", SETTINGS["python_peer_edits"], True,
+         lambda t, s, p, env, x, log: Peer(["entr", "-n", "-r"] + cmd(p), t, env, log, stdin_text=file_list(t))),
+        ("liveness probe (original, floor)", "py-probe", SETTINGS["probe_edits"], False,
+         lambda t, s, p, env, x, log: LivenessFloor(cmd(p), t, env, log, "application.py", s)),
+    ]
+
+
+def node_mechanisms(synth):
+    script = synth.app[1:]             # ["server.js"] of the preset's ["node", "server.js"]
+    n = SETTINGS["node_edits"]
+    return [
+        ("supervisor", "node-sup", n, True, lambda t, s, p, env, x, log: Supervised(synth, t, s, synth.app, x, log)),
+        ("node --watch", "node-watch", n, True, lambda t, s, p, env, x, log: Peer(["node", "--watch"] + script, t, env, log)),
+        ("nodemon", "nodemon", n, True, lambda t, s, p, env, x, log: Peer([tool("nodemon")] + script, t, env, log)),
+    ]
+
+
+def go_mechanisms(synth):
+    n = SETTINGS["go_edits"]
+
+    def air(t, s, p, env, x, log):
+        # air's defaults but a 50 ms debounce (its default is 1 s; the supervisor's is 50 ms), and
+        # its build output outside the tree
+        out = os.path.join(s, "air")
+        return Peer([tool("air"), "-tmp_dir", out, "-build.cmd", f"go build -o {out}/app .", "-build.bin",
+                     f"{out}/app", "-build.delay", str(SETTINGS["air_build_delay_ms"])], t, env, log)
+    return [
+        ("supervisor", "go-sup", n, True, lambda t, s, p, env, x, log: Supervised(synth, t, s, synth.app, x, log)),
+        ("air", "air", n, True, air),
+    ]
+
+
+def run_mechanism(synth, app, root, extra_env, mech_spec):
+    """One mechanism on a fresh tree: edits, then broken saves, under the steady client."""
+    name, label, edits, broken, factory = mech_spec
+    base = os.path.join(root, label)
+    tree, state = os.path.join(base, "code"), os.path.join(base, "state")
+    os.makedirs(state)
+    app.create(tree, f"{label}-0")
     port = h.free_port()
-    h.write_file(os.path.join(tree, "application.py"), h.app_source("sup-0"))
-    sup = h.Supervisor(synth, tree, state, synth.app_command(port), log_path=log)
+    extra = extra_env(port)
+    env = synth.environment(tree, state, extra=extra)
+    print(f"  {name}: {edits} edits" + (f", {SETTINGS['broken_saves']} broken saves" if broken else ""), flush=True)
     try:
-        if not wait_serving(port, "sup-0", 60):
-            raise RuntimeError("supervisor: app never served\n" + sup.tail())
-        phases = []
-        lat = run_edits("sup", tree, port, EDITS, sup, phases)
-        restarts = len(sup.log(r"^hot-reload: restarted"))
-    finally:
-        sup.stop()
-    breakdown = {k: round(statistics.median(p[j] for p in phases), 3)
-                 for j, k in enumerate(("detect_s", "stop_start_s", "boot_to_served_s"))} if phases else {}
-    return lat, restarts, breakdown
-
-
-def bench_gunicorn_reload(synth, tree, env):
-    port = h.free_port()
-    h.write_file(os.path.join(tree, "application.py"), h.app_source("gr-0"))
-    proc = start_group(["gunicorn", "--reload"] + synth.app_command(port)[1:], tree, env)
-    return edit_peer("gr", "gunicorn --reload", proc, tree, port)
-
-
-def bench_entr(synth, tree, env):
-    port = h.free_port()
-    h.write_file(os.path.join(tree, "application.py"), h.app_source("entr-0"))
-    files = subprocess.run(["find", ".", "-type", "f"], cwd=tree, capture_output=True, text=True, check=True).stdout
-    # entr -r: restart the server when a listed file changes; -n: no TTY (CI)
-    proc = start_group(["entr", "-n", "-r"] + synth.app_command(port), tree, env, stdin=subprocess.PIPE)
-    proc.stdin.write(files.encode())
-    proc.stdin.close()
-    return edit_peer("entr", "entr", proc, tree, port)
-
-
-def edit_peer(label, name, proc, tree, port):
-    """PEER_EDITS edits against a started peer reloader serving content "<label>-0"; stops it after."""
+        mech = factory(tree, state, port, env, extra, os.path.join(base, "output.log"))
+    except Exception as e:      # a peer that cannot be started is recorded, never invented
+        return {"status": "not-run", "reason": f"{type(e).__name__}: {e}"}
+    session = Session(label, app, tree, port, mech, SETTINGS["client_rate_per_s"])
+    result = {"status": "ok"}
     try:
-        if not wait_serving(port, f"{label}-0", 60):
-            raise RuntimeError(f"{name} never served")
-        return run_edits(label, tree, port, PEER_EDITS)
+        session.start()
+        result["edits"] = session.edits(edits, SETTINGS["interval_s"])
+        if broken:
+            result["broken_save"] = session.broken_saves(SETTINGS["broken_saves"], SETTINGS["broken_hold_s"],
+                                                         SETTINGS["broken_fix_timeout_s"], result["edits"]["p95_s"])
+    except Exception as e:
+        result.update(status="failed", reason=(f"{e}".splitlines() or [type(e).__name__])[0],
+                      log_tail=mech.tail(15).splitlines())
     finally:
-        stop_group(proc)
+        result["client"] = session.stop()
+    e = result.get("edits", {})
+    print(f"    -> {e.get('p50_s')} / {e.get('p95_s')} / {e.get('max_s')} s, failed requests "
+          f"{e.get('requests', {}).get('failed')}; broken save {result.get('broken_save', {}).get('keeps_serving')}"
+          f" {result['status']}", flush=True)
+    return result
 
 
-def bench_liveness_floor(synth, tree, env, state):
-    """The original system's detection loop at its own settings, with an instant, backoff-free restart:
-    `cmp application.py baseline` every periodSeconds=2 s, restart after failureThreshold=3 failures.
-    The kubelet's container re-creation and its 10 s..300 s restart backoff come on top in reality."""
-    port = h.free_port()
-    app = os.path.join(tree, "application.py")
-    baseline = os.path.join(state, "temp.py")
-    h.write_file(app, h.app_source("probe-0"))
-    stop = threading.Event()
-    box = {}
-
-    def start():
-        shutil.copyfile(app, baseline)          # the original copied application.py -> temp.py at start
-        box["proc"] = start_group(synth.app_command(port), tree, env)
-
-    def kubelet():
-        failures = 0
-        while not stop.wait(2.0):               # periodSeconds: 2
-            rc = subprocess.run(["cmp", "-s", app, baseline]).returncode
-            failures = failures + 1 if rc != 0 else 0
-            if failures >= 3:                   # failureThreshold: 3
-                stop_group(box["proc"])
-                start()
-                failures = 0
-
-    start()
-    t = threading.Thread(target=kubelet, daemon=True)
-    t.start()
-    try:
-        if not wait_serving(port, "probe-0", 60):
-            raise RuntimeError("liveness-probe floor: app never served")
-        return run_edits("probe", tree, port, PROBE_EDITS)
-    finally:
-        stop.set()
-        t.join(5)
-        stop_group(box["proc"])
+def go_build_floor(synth, root, n):
+    """`go build` of the Go app after an edit, the same env as the preset: the floor of any Go reload."""
+    tree = os.path.join(root, "go-build", "code")
+    apps.GO.create(tree, "build-0")
+    env = synth.environment(tree, os.path.join(root, "go-build"), extra=port_env(0))
+    out = os.path.join(root, "go-build", "app")
+    subprocess.run(["go", "build", "-o", out, "."], cwd=tree, env=env, check=True)    # warm the cache
+    times = []
+    for i in range(1, n + 1):
+        t0 = apps.GO.write(tree, f"build-{i}")
+        subprocess.run(["go", "build", "-o", out, "."], cwd=tree, env=env, check=True)
+        times.append(time.monotonic() - t0)
+    return summary(times)
 
 
-def bench_tree_10k(synth, root, log):
-    """Idle CPU of the supervisor alone (app = sleep) on a 10,000-file tree, and time to notice a change."""
-    tree = os.path.join(root, "tree10k")
-    state = os.path.join(root, "state10k")
-    for d in range(100):
-        os.makedirs(os.path.join(tree, f"pkg{d:02d}"))
-        for f in range(100):
-            with open(os.path.join(tree, f"pkg{d:02d}", f"mod{f:02d}.py"), "w") as fh:
-                fh.write(f"X = {d * 100 + f}\n")
-    sup = h.Supervisor(synth, tree, state, ["sleep", "100000"], log_path=log)
-    try:
-        if not sup.wait_log(r"^hot-reload: watching", 60):
-            raise RuntimeError("tree_10k: supervisor did not start\n" + sup.tail())
-        time.sleep(5)                            # let the interval stretch settle
-        c0, t0 = sup.cpu_ticks(), time.monotonic()
-        time.sleep(IDLE_S)
-        c1, t1 = sup.cpu_ticks(), time.monotonic()
-        idle_pct = (c1 - c0) / h.CLK_TCK / (t1 - t0) * 100
-        detects = []
-        for i in range(5):
-            mark = sup.mark()
-            tw = h.write_file(os.path.join(tree, "pkg50", "mod50.py"), f"X = {i}\n")
-            hit = sup.wait_log(r"^hot-reload: change: ", 60, since=mark)
-            if not hit:
-                raise RuntimeError("tree_10k: change not noticed within 60 s\n" + sup.tail())
-            detects.append(hit[0] - tw)
-            sup.wait_log(r"^hot-reload: restarted", 30, since=mark)
-            time.sleep(1.5)
-        return {"files": TREE_FILES, "idle_cpu_pct": round(idle_pct, 2), "idle_window_s": round(t1 - t0, 1),
-                "detect_s": round(statistics.median(detects), 3), "detect_all_s": [round(d, 3) for d in detects]}
-    finally:
-        sup.stop()
+def run_language(lang, synth, app, extra_env, mechs, root):
+    print(f"[{lang}] supervisor from {synth.source}", flush=True)
+    return {spec[0]: run_mechanism(synth, app, root, extra_env, spec) for spec in mechs}
 
 
 def main():
-    parts = os.environ.get("BENCH_PARTS", "supervisor,gunicorn_reload,entr,probe,tree10k").split(",")
-    if len(parts) < 5 and "BENCH_OUT" not in os.environ:
-        raise SystemExit(f"BENCH_PARTS={','.join(parts)} is a partial run: set BENCH_OUT to write it elsewhere")
+    if len(PARTS) < 4 and "BENCH_OUT" not in os.environ:
+        raise SystemExit(f"BENCH_PARTS={','.join(PARTS)} is a partial run: set BENCH_OUT to write it elsewhere")
     h.become_subreaper()
-    synth = h.Synthesized(tempfile.mkdtemp(prefix="bench-reload-synth-"))
-    print(f"supervisor: {synth.source}", flush=True)
-    load_start = os.getloadavg()
-    root = tempfile.mkdtemp(prefix="bench-reload-")
-    tree, state = os.path.join(root, "code"), os.path.join(root, "state")
-    os.makedirs(tree)
-    os.makedirs(state)
-    env = synth.environment(tree, state)      # same env for the peers (PYTHONDONTWRITEBYTECODE etc.)
-    logs = os.path.join(root, "logs")
-    os.makedirs(logs)
-    skipped = [0.0]   # placeholder latency list of parts left out (then nothing is written to the default OUT)
+    work = tempfile.mkdtemp(prefix="bench-reload-")
+    synth_dir = provenance.synthesize(work)
+    synths = {d: h.Synthesized(os.path.join(work, d), synth_dir, d) for d in provenance.DEPLOYMENTS}
+    result = {"benchmark": "reload, local (npm run bench:reload)",
+              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "machine": {"cores": os.cpu_count(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]},
+              "provenance": provenance.describe(synth_dir, synths), "settings": SETTINGS, "parts": PARTS}
+    root = os.path.join(work, "runs")
     try:
-        sup_lat, restarts, breakdown, gr_lat, entr_lat, probe_lat = skipped, 0, {}, skipped, skipped, skipped
-        t10k = {"idle_cpu_pct": -1.0, "detect_s": -1.0}
-        if "supervisor" in parts:
-            print(f"[1/5] supervisor: {EDITS} edits", flush=True)
-            sup_lat, restarts, breakdown = bench_supervisor(synth, tree, state, os.path.join(logs, "supervisor.log"))
-        if "gunicorn_reload" in parts:
-            print(f"[2/5] gunicorn --reload: {PEER_EDITS} edits", flush=True)
-            gr_lat = bench_gunicorn_reload(synth, tree, env)
-        if "entr" in parts:
-            print(f"[3/5] entr -r: {PEER_EDITS} edits", flush=True)
-            entr_lat = bench_entr(synth, tree, env)
-        if "probe" in parts:
-            print(f"[4/5] liveness-probe floor: {PROBE_EDITS} edits", flush=True)
-            probe_lat = bench_liveness_floor(synth, tree, env, state)
-        if "tree10k" in parts:
-            print(f"[5/5] 10k-file tree: idle CPU over {IDLE_S:.0f} s, change detection", flush=True)
-            t10k = bench_tree_10k(synth, root, os.path.join(logs, "tree10k.log"))
-            print(f"      {t10k}", flush=True)
+        if "python" in PARTS:
+            result["python"] = run_language("python", synths["python-mysql"], apps.PYTHON, python_env,
+                                            python_mechanisms(synths["python-mysql"]), root)
+        if "node" in PARTS:
+            result["node"] = run_language("node", synths["bench-node"], apps.NODE, port_env, node_mechanisms(synths["bench-node"]), root)
+        if "go" in PARTS:
+            print("[go] build floor: go build after an edit", flush=True)
+            floor = go_build_floor(synths["bench-go"], root, SETTINGS["go_edits"])
+            result["go"] = {"go build (floor)": floor,
+                            **run_language("go", synths["bench-go"], apps.GO, port_env,
+                                          go_mechanisms(synths["bench-go"]), root)}
+        if "trees" in PARTS:
+            print(f"[trees] {SETTINGS['tree_sizes']} files: idle CPU over {SETTINGS['idle_window_s']:.0f} s, "
+                  f"{SETTINGS['tree_edits']} detections, memory", flush=True)
+            result["trees"] = trees.bench_trees(synths["python-mysql"], root, SETTINGS["tree_sizes"],
+                                                SETTINGS["idle_window_s"], SETTINGS["tree_edits"], work)
     except Exception:
-        print(f"logs kept in {logs}", file=sys.stderr)
+        print(f"work dir (logs) kept: {work}", file=sys.stderr)
         raise
-
-    sup = summary(sup_lat)
-    first10 = statistics.median(sup_lat[:10])
-    sup["drift_ratio"] = round(statistics.median(sup_lat[-10:]) / first10, 3) if first10 else -1.0
-    sup["restarts"] = restarts
-    sup["median_phases"] = breakdown
-    result = {
-        "edits": EDITS,
-        "interval_s": INTERVAL,
-        "supervisor": sup,
-        "peers": {"gunicorn_reload": summary(gr_lat), "entr": summary(entr_lat),
-                  "liveness_probe_floor": summary(probe_lat)},
-        "tree_10k": t10k,
-        "settings": {k: v for k, v in synth.env.items() if k.startswith("HOT_RELOAD_")} or "script defaults",
-        "supervisor_source": synth.source,
-        "supervisor_sha256": hashlib.sha256(open(synth.script, "rb").read()).hexdigest(),
-        "machine": {"cores": os.cpu_count(), "loadavg": [round(x, 2) for x in load_start],
-                    "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
-    }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-
-    targets = {"p50_s": 0.5, "p95_s": 0.8}
-    print()
-    print(f"{'reload mechanism':<28}{'edits':>6}{'p50 s':>8}{'p95 s':>8}{'max s':>8}")
-    rows = [("supervisor (dist)", sup), ("gunicorn --reload", result["peers"]["gunicorn_reload"]),
-            ("entr -r", result["peers"]["entr"]), ("liveness probe (floor)", result["peers"]["liveness_probe_floor"])]
-    for name, s in rows:
-        print(f"{name:<28}{s['n']:>6}{s['p50_s']:>8.3f}{s['p95_s']:>8.3f}{s['max_s']:>8.3f}")
-    print()
-    checks = [("supervisor p50_s", sup["p50_s"], 0.5), ("supervisor p95_s", sup["p95_s"], 0.8),
-              ("drift_ratio", sup["drift_ratio"], 1.2), ("10k idle_cpu_pct", t10k["idle_cpu_pct"], 2.0),
-              ("10k detect_s", t10k["detect_s"], 1.0)]
-    print(f"{'target':<22}{'value':>8}{'limit':>8}  verdict")
-    missed = 0
-    for name, v, lim in checks:
-        ok = v <= lim
-        missed += not ok
-        print(f"{name:<22}{v:>8.3f}{lim:>8.3f}  {'ok' if ok else f'MISSED by {v - lim:.3f}'}")
-    print(f"\nmachine: {os.cpu_count()} cores, loadavg {load_start[0]:.2f} -> {os.getloadavg()[0]:.2f}; wrote {OUT}")
-    shutil.rmtree(root, ignore_errors=True)
+    result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["goals"] = goals.evaluate(result)
+    goals.write(OUT, result)
+    goals.print_tables(result)
+    print(f"\nmachine: {os.cpu_count()} cores, loadavg {result['machine']['loadavg_start']} -> "
+          f"{result['machine']['loadavg_end']}; wrote {OUT}")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

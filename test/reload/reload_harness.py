@@ -48,22 +48,24 @@ def become_subreaper():
 class Synthesized:
     """The supervisor as synthesized: script path, container command, plain env."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, dist_dir=None, deployment=DEPLOYMENT):
+        """dist_dir: another synth output to extract `deployment` from (the bench's preset chart)."""
         self.source = None
         out = os.path.join(workdir, "from-dist")
-        if os.path.exists(DIST_YAML):
+        if dist_dir or os.path.exists(DIST_YAML):
             if not os.path.exists(FROM_DIST):
                 raise RuntimeError(f"{DIST_YAML} exists but {FROM_DIST} is missing: the lead's extraction "
                                    "tool is needed to run the supervisor exactly as synthesized")
             os.makedirs(out, exist_ok=True)
-            subprocess.run(["node", FROM_DIST, "--deployment", DEPLOYMENT, "--out", out,
-                            "--dist", os.path.join(REPO, "dist")], check=True, cwd=REPO, timeout=60)
+            subprocess.run(["node", FROM_DIST, "--deployment", deployment, "--out", out,
+                            "--dist", dist_dir or os.path.join(REPO, "dist")], check=True, cwd=REPO, timeout=60)
             self.script = os.path.join(out, "supervisor.sh")
             with open(os.path.join(out, "command.json")) as f:
                 self.command = json.load(f)
             with open(os.path.join(out, "env.json")) as f:
                 self.env = json.load(f)
-            self.source = "dist/dev-environment.k8s.yaml (ConfigMap python-mysql-supervisor)"
+            self.source = f"{dist_dir} (Deployment {deployment})" if dist_dir else \
+                "dist/dev-environment.k8s.yaml (ConfigMap python-mysql-supervisor)"
         else:
             if os.environ.get("CI") == "true":
                 raise RuntimeError(f"{DIST_YAML} is missing: run `npm run synth` (CI must test the synthesized "

@@ -1,0 +1,102 @@
+"""Issue 10's goals, checked against one bench run; the result file and the printed tables."""
+import json
+import os
+
+SUP = "supervisor"
+
+
+def _get(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def _goal(goal, target, measured, ok):
+    """ok: True / False, None when not measured, "info" for a comparison without a target."""
+    status = "info" if ok == "info" else "not-run" if measured is None or ok is None else "met" if ok else "missed"
+    return {"goal": goal, "target": target, "measured": measured, "status": status}
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a is not None and b else None
+
+
+def evaluate(r):
+    g = []
+    py, node, go = r.get("python", {}), r.get("node", {}), r.get("go", {})
+    p50, p95 = _get(py, SUP, "edits", "p50_s"), _get(py, SUP, "edits", "p95_s")
+    g.append(_goal("python p50", "<= 0.30 s", p50, p50 is not None and p50 <= 0.30))
+    g.append(_goal("python p95", "<= 0.45 s", p95, p95 is not None and p95 <= 0.45))
+    peers = [_get(py, n, "edits", "p50_s") for n in ("gunicorn --reload", "entr -r")]
+    peers = [x for x in peers if x is not None]
+    ratio = _ratio(p50, min(peers)) if peers else None
+    g.append(_goal("python p50 / best peer p50 (entr, gunicorn --reload)", "<= 0.5", ratio,
+                   ratio is not None and ratio <= 0.5))
+    for lang, res in (("python", py), ("node", node), ("go", go)):
+        f = _get(res, SUP, "edits", "requests", "failed")
+        g.append(_goal(f"{lang}: failed requests during edits (steady client)", "0", f, f == 0 if f is not None else None))
+        b = _get(res, SUP, "broken_save")
+        if b is None:
+            g.append(_goal(f"{lang}: broken save", "keeps serving, 0 failed, fix within p95, error with file:line",
+                           None, None))
+            continue
+        measured = {"keeps_serving": b["keeps_serving"], "failed": b["requests"]["failed"],
+                    "fix_served_max_s": b["fix_served_max_s"], "error_logged_with_file_line": b["error_logged_with_file_line"]}
+        ok = b["keeps_serving"] and b["requests"]["failed"] == 0 and b["fix_within_normal_p95"] and \
+            b["error_logged_with_file_line"]
+        g.append(_goal(f"{lang}: broken save", "keeps serving, 0 failed, fix within p95, error with file:line",
+                       measured, ok))
+    n50 = _get(node, SUP, "edits", "p50_s")
+    g.append(_goal("node p50", "<= 0.25 s", n50, n50 is not None and n50 <= 0.25))
+    for peer in ("node --watch", "nodemon"):
+        ratio = _ratio(n50, _get(node, peer, "edits", "p50_s"))
+        g.append(_goal(f"node p50 / {peer} p50", "<= 0.7", ratio, ratio is not None and ratio <= 0.7))
+    g50, build = _get(go, SUP, "edits", "p50_s"), _get(go, "go build (floor)", "p50_s")
+    budget = round(build + 0.15, 3) if build is not None else None
+    g.append(_goal("go p50 edit -> served", "<= go build p50 + 0.15 s" + (f" = {budget} s" if budget else ""),
+                   g50, g50 is not None and budget is not None and g50 <= budget))
+    air = _get(go, "air", "edits", "p50_s")
+    g.append(_goal("go p50 / air p50", "comparison, no target", _ratio(g50, air), "info"))
+    limits = {10000: (2.0, 1.0), 50000: (5.0, 1.5)}
+    for t in r.get("trees", []):
+        if t["files"] in limits:
+            cpu, det = limits[t["files"]]
+            g.append(_goal(f"{t['files']} files: idle CPU and detection (max of the edits), together",
+                           f"<= {cpu} % of a core and <= {det} s", {"idle_cpu_pct": t["idle_cpu_pct"],
+                                                                     "detect_max_s": t["detect_max_s"]},
+                           t["idle_cpu_pct"] <= cpu and t["detect_max_s"] <= det))
+        if t["files"] == 200000:
+            g.append(_goal("200000 files: supervisor memory (peak RSS, shell + children)", "<= 30 MB",
+                           t["peak_rss_sum_mb"], t["peak_rss_sum_mb"] <= 30))
+    return g
+
+
+def write(path, result):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+
+def print_tables(r):
+    print(f"\n{'language / mechanism':<44}{'edits':>6}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'failed':>8}  broken save")
+    for lang in ("python", "node", "go"):
+        for name, res in r.get(lang, {}).items():
+            e = res.get("edits", res) if isinstance(res, dict) else {}
+            b = res.get("broken_save") if isinstance(res, dict) else None
+            bs = "-" if not b else (f"{'serves' if b['keeps_serving'] else 'DOWN'}, {b['requests']['failed']} failed, "
+                                    f"fix {b['fix_served_max_s']} s")
+            row = f"{lang + ' / ' + name:<44}{e.get('n', 0):>6}"
+            row += "".join(f"{e[k]:>8.3f}" if e.get(k) is not None else f"{'-':>8}" for k in ("p50_s", "p95_s", "max_s"))
+            row += f"{_get(e, 'requests', 'failed') if _get(e, 'requests', 'failed') is not None else '-':>8}  {bs}"
+            if res.get("status") not in (None, "ok"):
+                row += f"  [{res['status']}: {res.get('reason', '')[:60]}]"
+            print(row)
+    for t in r.get("trees", []):
+        print(f"tree {t['files']:>6} files: idle {t['idle_cpu_pct']:.2f} % of a core, detect p50 {t['detect_p50_s']} s "
+              f"max {t['detect_max_s']} s, peak RSS {t['peak_rss_sum_mb']} MB (shell HWM {t['shell_vmhwm_mb']} MB)")
+    print(f"\n{'goal':<70}{'status':>8}  measured")
+    for g in r["goals"]:
+        print(f"{g['goal']:<70}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
