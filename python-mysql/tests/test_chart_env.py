@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -14,19 +17,25 @@ ALLOWED_EXTRAS = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 SUPERVISOR_PREFIX = "HOT_RELOAD_"
 
 
-def app_container() -> dict:
-    files = sorted((REPO_DIR / "dist").glob("*.k8s.yaml"))
+def chart_container(deployment: str, name: str) -> dict:
+    """A container of the synthesized chart (dist/, or CHART_DIR to check a fresh synth)."""
+    chart_dir = Path(os.environ.get("CHART_DIR", REPO_DIR / "dist"))
+    files = sorted(chart_dir.glob("*.k8s.yaml"))
     if not files:
-        pytest.fail(f"no {REPO_DIR}/dist/*.k8s.yaml found: run `npm run synth` first")
+        pytest.fail(f"no {chart_dir}/*.k8s.yaml found: run `npm run synth` first")
     found = []
     for path in files:
         for doc in yaml.safe_load_all(path.read_text()):
-            if (doc or {}).get("kind") == "Deployment" and doc["metadata"]["name"] == "python-mysql":
+            if (doc or {}).get("kind") == "Deployment" and doc["metadata"]["name"] == deployment:
                 for container in doc["spec"]["template"]["spec"]["containers"]:
-                    if container["name"] == "app":
+                    if container["name"] == name:
                         found.append((path.name, container))
-    assert len(found) == 1, f"expected one Deployment python-mysql with container app in {files}, found {len(found)}"
+    assert len(found) == 1, f"expected one Deployment {deployment} with container {name} in {files}, found {len(found)}"
     return found[0][1]
+
+
+def app_container() -> dict:
+    return chart_container("python-mysql", "app")
 
 
 def test_chart_env_matches_required_env():
