@@ -183,5 +183,25 @@ fix_served() {
 }
 check "the fix is served by the same pod, still without a container restart" fix_served
 
+# --- readiness means "can serve" (issue 12) ----------------------------------------------------------
+# The credentials Secret changes while the MySQL data dir is kept (it still holds the old passwords):
+# the app cannot log in, so neither pod may turn Ready and deploy.yml must fail with one line that
+# says why. (Before: mysqladmin ping and /healthz passed, and deploy.yml returned 0.)
+wrong_secret_fails_deploy() {
+  local log="$LOGS/e2e-deploy-wrong-secret.log" rc=0 line pw
+  k delete secret mysql-credentials -n default >/dev/null
+  create_secret
+  pw=$(k get secret mysql-credentials -n default -o jsonpath='{.data.password}' | base64 -d)
+  k rollout restart deploy/mysql deploy/python-mysql -n default >/dev/null
+  E2E_ANSIBLE_ARGS="${E2E_ANSIBLE_ARGS:-} -e wait_timeout=60" deploy "$WORK/manifests" "$log" >/dev/null 2>&1 || rc=$?
+  (( rc != 0 )) || { echo "  deploy.yml returned 0 although the app cannot log in"; return 1; }
+  line=$(grep -E '"msg": ".*did not become available' "$log" | head -n1)
+  echo "  deploy.yml failed: ${line:0:400}"
+  [[ $line == *"Deployment default/mysql"* && $line == *"Access denied"* ]] || { echo "  no line naming mysql and 'Access denied'"; return 1; }
+  ! grep -qF -- "$pw" "$log" || { echo "  the new password appears in the deploy log"; return 1; }
+  ! k logs deploy/mysql -n default -c mysql --since=60s 2>/dev/null | grep -qF -- "$pw" || { echo "  the password appears in the mysql log"; return 1; }
+}
+check "a credentials Secret that does not match the kept data dir: pods unready, deploy.yml fails with one line naming 'Access denied'" wrong_secret_fails_deploy
+
 t_mark total "$t0"
 finish
