@@ -29,26 +29,13 @@ from body import BodyError, read_json_text
 from breaker import BreakerOpen, CircuitBreaker
 from config import Config, ConfigError, load_config
 from pool import UNAVAILABLE_ERRORS, ConnectionPool, PoolBusy
+from settings import (BODY_TIMEOUT_S, BREAKER_COOLDOWN_S, MAX_BODY_BYTES, PING_AFTER_S, POOL_SIZE, POOL_WAIT_S,
+                      READY_TIMEOUT_S)
 
 SCORE_MIN = 0
 SCORE_MAX = 2_147_483_647  # the INT column's maximum
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 100
-# A score document is a few bytes; anything near this is abuse.
-MAX_BODY_BYTES = 4096
-# A client must send its whole body within this (the headers: gunicorn.conf.py keepalive).
-BODY_TIMEOUT_S = 5
-# Connections each worker keeps open; more concurrent DB requests wait up to POOL_WAIT_S.
-POOL_SIZE = 10
-POOL_WAIT_S = 2
-# A pooled connection idle longer than this is pinged before use (a busy one is not: no extra
-# round trip under load; an idle one may have been dropped by a server restart or wait_timeout).
-PING_AFTER_S = 0.1
-# After a DB failure, requests fail fast this long before one tries the DB again.
-BREAKER_COOLDOWN_S = 2
-# /readyz logs in and queries within this; below the chart's probe timeout (2 s).
-READY_TIMEOUT_S = 1
-
 log = logging.getLogger("python-mysql")
 
 

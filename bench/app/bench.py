@@ -31,7 +31,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "200"))
 APP_FILES = ("application.py", "body.py", "breaker.py", "config.py", "gunicorn.conf.py", "json_errors.py",
-             "pool.py", "storage.py", "requirements.txt")
+             "pool.py", "settings.py", "storage.py", "requirements.txt")
 RESULT = REPO / "bench" / "results" / "app.json"
 DB, USER, PASSWORD = "hotreload", "hotreload", "bench-pw"
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ APP_DIR = Path(os.environ.get("APP_DIR", Path(__file__).resolve().parents[1]))
 REPO_DIR = Path(os.environ.get("REPO_DIR", APP_DIR.parent))
 sys.path.insert(0, str(APP_DIR))  # for `import config`
 
+from settings import BREAKER_COOLDOWN_S  # noqa: E402
 from harness import IS_ROOT, TMP, Gunicorn, MariaDB  # noqa: E402
 
 DB_USER = "hotreload"
@@ -81,25 +83,24 @@ def app_env(mariadb):
     }
 
 
-@pytest.fixture(scope="session")
-def app(code_dir, app_env):
-    server = Gunicorn("app", code_dir, app_env, workers=4, readonly_mount=READONLY_MOUNT)
+def _served(name: str, code_dir, app_env, workers: int):
+    server = Gunicorn(name, code_dir, app_env, workers=workers, readonly_mount=READONLY_MOUNT)
     server.start()
     server.wait_healthy()
     server.wait_ready()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(code_dir, app_env):
+    yield from _served("app", code_dir, app_env, workers=4)
 
 
 @pytest.fixture(scope="session")
 def pod_app(code_dir, app_env):
     """The app as the chart runs it: the preset's command, 2 workers."""
-    server = Gunicorn("pod", code_dir, app_env, workers=2, readonly_mount=READONLY_MOUNT)
-    server.start()
-    server.wait_healthy()
-    server.wait_ready()
-    yield server
-    server.stop()
+    yield from _served("pod", code_dir, app_env, workers=2)
 
 
 @pytest.fixture
@@ -115,3 +116,5 @@ def db_restored(mariadb, app):
     if not mariadb.running:
         mariadb.start()
     app.wait_ready(timeout=60)
+    # Every worker's circuit breaker has expired: the next test starts from a serving app.
+    time.sleep(BREAKER_COOLDOWN_S)

@@ -40,16 +40,22 @@ def post_score(app, score) -> requests.Response:
     return requests.post(app.url + "/scores", json={"score": score}, timeout=TIMEOUT)
 
 
-def post_until_created(app, score, within: float = 10) -> requests.Response:
-    """POST like a well-behaved client after an outage: on a 503, wait Retry-After and retry."""
+def until_not_503(call, within: float = 10) -> requests.Response:
+    """Call like a well-behaved client after an outage: on a 503, wait Retry-After and retry.
+    (Each worker's breaker closes on its own, at most BREAKER_COOLDOWN_S after the DB is back.)"""
     deadline = time.monotonic() + within
     while True:
-        resp = post_score(app, score)
+        resp = call()
         if resp.status_code != 503 or time.monotonic() > deadline:
-            assert resp.status_code == 201, resp.text
             return resp
         assert_unavailable(resp)
         time.sleep(min(int(resp.headers["Retry-After"]), 2))
+
+
+def post_until_created(app, score, within: float = 10) -> requests.Response:
+    resp = until_not_503(lambda: post_score(app, score), within)
+    assert resp.status_code == 201, resp.text
+    return resp
 
 
 def test_healthz(app):

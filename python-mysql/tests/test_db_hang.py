@@ -11,10 +11,10 @@ import time
 import requests
 
 from rawhttp import timed_get
+from storage import IO_TIMEOUT_S
 from test_api import TIMEOUT, assert_unavailable, post_until_created
 
 HANG_S = 7
-IO_TIMEOUT_S = 2  # storage.IO_TIMEOUT_S
 
 
 def test_hung_db_healthz_fast_db_requests_fail_fast(pod_app, db_restored):

@@ -6,7 +6,7 @@ import requests
 
 from conftest import DB_NAME, READONLY_MOUNT
 from harness import Gunicorn
-from test_api import TIMEOUT, assert_json_error, assert_unavailable, post_score, post_until_created
+from test_api import TIMEOUT, assert_json_error, assert_unavailable, post_score, post_until_created, until_not_503
 
 
 def assert_db_down_responses(app) -> None:
@@ -58,7 +58,8 @@ def test_committed_rows_survive_kill_9(app, db_restored):
     rows = mariadb.sql(f"SELECT id, score FROM scores WHERE id IN ({placeholders})", tuple(committed),
                        database=DB_NAME)
     assert dict(rows) == committed
-    latest = requests.get(app.url + "/scores", params={"limit": 2}, timeout=TIMEOUT).json()["scores"][1]
+    resp = until_not_503(lambda: requests.get(app.url + "/scores", params={"limit": 2}, timeout=TIMEOUT))
+    latest = resp.json()["scores"][1]
     assert latest["id"] == max(committed) and latest["score"] == 549
 
 
