@@ -6,8 +6,11 @@
 #   3. `ansible-playbook --syntax-check` of every playbook
 #   4. ansible-lint, production profile (ansible/.ansible-lint), then every rule
 #      incl. the experimental module-argument check, warnings fatal
+#   4c. static checks of the roles for issue-13 defects linting cannot see (kubeconfig=
+#      on kubernetes.core tasks, kubeadm init skipped on admin.conf, crictl not installed)
 #   5. deploy.yml's own failure paths, run for real without a cluster: no manifests,
-#      unreachable API server; and its "not ready" message rendered from recorded state
+#      unreachable API server (no reserved-name warning); its "not ready" message
+#      rendered from recorded state (the real queries: npm run test:deploy-path)
 # Tools come from Debian packages, installed when missing. Nothing here needs a VM,
 # a cluster or Ansible Galaxy.
 set -euo pipefail
