@@ -6,7 +6,7 @@ import { ContainerResourceOptions, resourceRequirements } from './container-reso
 import { HostPathStorage } from './host-path-storage';
 import { ImagePullPolicy, toPullPolicy } from './image-pull-policy';
 import { ReadinessCheck, readinessProbe } from './readiness';
-import { ReloadStrategy } from './reload-strategy';
+import { ReloadOptions, ReloadStrategy } from './reload-strategy';
 import { SupervisorConfig } from './supervisor/supervisor-config';
 import { SupervisorScript } from './supervisor/supervisor-script';
 import { dropServiceDefaults, dropWorkloadDefaults, setResources } from './server-defaults';
@@ -80,6 +80,14 @@ export interface HotReloadDeploymentProps {
 
   /** @default ReloadStrategy.SUPERVISOR */
   readonly strategy?: ReloadStrategy;
+
+  /**
+   * How a change is brought in (restart, or a signal for an in-place reload) and the check that must
+   * pass first, so a broken save keeps the running app serving. Presets set it; ignored by
+   * ReloadStrategy.RESTART_CONTAINER.
+   * @default - restart the app's process group, no check
+   */
+  readonly reload?: ReloadOptions;
 
   /** Plain environment variables. @default - none */
   readonly env?: Record<string, string>;
@@ -163,6 +171,7 @@ export class HotReloadDeployment extends Construct {
     this.strategy = props.strategy ?? ReloadStrategy.SUPERVISOR;
     const supervisor = new SupervisorConfig(this, {
       codeMountPath, strategy: this.strategy, watch: props.watch, onChange: props.onChange, stopGracePeriod: props.stopGracePeriod,
+      reload: props.reload, command, env: props.env,
     });
     const grace = supervisor.grace;
     for (const name of [...Object.keys(props.env ?? {}), ...Object.keys(props.secretEnv ?? {})]) {
@@ -171,7 +180,7 @@ export class HotReloadDeployment extends Construct {
 
     this.supervisorConfig = new kplus.ConfigMap(this, 'Supervisor', {
       metadata: { name: `${this.name}-supervisor` },
-      data: { [SupervisorScript.KEY]: SupervisorScript.source() },
+      data: supervisor.configMapData(),
     });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -180,7 +189,7 @@ export class HotReloadDeployment extends Construct {
       podMetadata: {
         labels: { 'app.kubernetes.io/name': this.name },
         // A new supervisor script changes the ConfigMap only; this makes the pods roll too.
-        annotations: { 'hot-reload.dev/supervisor-sha256': SupervisorScript.shortHash() },
+        annotations: { 'hot-reload.dev/supervisor-sha256': supervisor.shortHash() },
       },
       // Whole seconds (the API's unit), one more than the supervisor's grace so its KILL comes first.
       terminationGracePeriod: Duration.seconds(Math.ceil(grace.toMilliseconds() / 1000) + 1),

@@ -16,3 +16,6 @@ export enum ReloadStrategy {
    */
   RESTART_CONTAINER = 'restart-container',
 }
+
+// The reload action and check that complement the strategy live beside the supervisor that runs them.
+export * from './supervisor/reload-options';

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
@@ -5,6 +6,7 @@ import { ReloadStrategy } from '../reload-strategy';
 import { checkAbsolutePath, checkGlob, checkPositiveDuration } from '../validation/checks';
 import { ConfigurationError } from '../validation/configuration-error';
 import { OnChangeTrigger, WatchDefaults, WatchOptions } from '../watch-options';
+import { ReloadAction, ReloadOptions } from './reload-options';
 import { SupervisorScript } from './supervisor-script';
 
 /** Where the supervisor keeps its state in the pod: the /tmp emptyDir, never the code mount. */
@@ -24,7 +26,12 @@ export const SUPERVISOR_ENV = {
   debounce: 'HOT_RELOAD_DEBOUNCE',
   grace: 'HOT_RELOAD_GRACE',
   stateDir: 'HOT_RELOAD_STATE_DIR',
+  action: 'HOT_RELOAD_ACTION',
+  check: 'HOT_RELOAD_CHECK',
 } as const;
+
+/** Signals a ReloadAction.signal() may send: the ones servers use for a graceful in-place reload. */
+const RELOAD_SIGNALS = ['HUP', 'USR1', 'USR2', 'WINCH', 'QUIT', 'INT', 'TERM'];
 
 /** What HotReloadDeployment passes on to the supervisor (its own props, unresolved). */
 export interface SupervisorConfigProps {
@@ -38,6 +45,11 @@ export interface SupervisorConfigProps {
   readonly onChange?: OnChangeTrigger[];
   /** Time between TERM and KILL. @default Duration.seconds(2) */
   readonly stopGracePeriod?: Duration;
+  /** Reload action and check (ignored by RESTART_CONTAINER, which restarts the container). @default - restart, no check */
+  readonly reload?: ReloadOptions;
+  /** The app's command and plain env: the helper files they name are shipped with the script. @default - none */
+  readonly command?: string[];
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -56,6 +68,11 @@ export class SupervisorConfig {
   public readonly grace: Duration;
   public readonly onChange: OnChangeTrigger[];
   public readonly stateDir = SUPERVISOR_STATE_DIR;
+  /** `restart` or `signal:NAME`. */
+  public readonly action: string;
+  public readonly check?: string;
+  /** ConfigMap keys (file names under SupervisorScript.MOUNT_PATH) to ship: the script and the helpers used. */
+  private readonly shipped: string[];
   /** The interval as the user gave it (the liveness probe's period defaults to 1 s, not to 100 ms). */
   private readonly givenInterval?: Duration;
 
@@ -91,6 +108,28 @@ export class SupervisorConfig {
       }
       return { glob: t.glob, command: t.command };
     });
+    const restartsContainer = this.strategy === ReloadStrategy.RESTART_CONTAINER;
+    this.action = restartsContainer ? 'restart' : checkAction(scope, props.reload?.action ?? ReloadAction.restart());
+    const check = restartsContainer ? undefined : props.reload?.check;
+    if (check !== undefined && !check.trim()) {
+      throw new ConfigurationError(path, 'reload.check', check, 'an empty command checks nothing', 'omit reload.check, or give a command such as "node --check \"$@\""');
+    }
+    this.check = check;
+    const mentioned = [...(props.command ?? []), ...Object.values(props.env ?? {}), check ?? ''].join('\n');
+    this.shipped = [SupervisorScript.KEY, ...SupervisorScript.HELPERS.filter((h) => mentioned.includes(`${SupervisorScript.MOUNT_PATH}/${h}`))];
+  }
+
+  /** The ConfigMap data: the script and the helper files the command, env or check name. */
+  public configMapData(): Record<string, string> {
+    return Object.fromEntries(this.shipped.map((key) => [key, SupervisorScript.file(key)]));
+  }
+
+  /** Short hash of what is shipped, put on the pod template so that a new script rolls the pods. */
+  public shortHash(): string {
+    if (this.shipped.length === 1) return SupervisorScript.shortHash();
+    const hash = createHash('sha256');
+    for (const [key, text] of Object.entries(this.configMapData())) hash.update(`${key}\0${text}\0`);
+    return hash.digest('hex').slice(0, 16);
   }
 
   /** The HOT_RELOAD_* variables supervisor.sh reads (see its header), in a stable order. */
@@ -108,6 +147,8 @@ export class SupervisorConfig {
     const triggerGlobs = this.onChange.map((t) => t.glob).filter((g) => !this.include.includes(g));
     if (this.include.length > 0) env[SUPERVISOR_ENV.include] = [...this.include, ...new Set(triggerGlobs)].join(' ');
     if (this.onChange.length > 0) env[SUPERVISOR_ENV.onChange] = this.onChange.map((t) => `${t.glob} ${t.command}`).join('\n');
+    if (this.action !== 'restart') env[SUPERVISOR_ENV.action] = this.action;
+    if (this.check !== undefined) env[SUPERVISOR_ENV.check] = this.check;
     return env;
   }
 
@@ -127,6 +168,17 @@ export class SupervisorConfig {
       timeoutSeconds: Duration.seconds(5),
     });
   }
+}
+
+function checkAction(scope: Construct, action: ReloadAction): string {
+  const value = action.value;
+  if (value === 'restart') return value;
+  const signal = value.replace(/^signal:(SIG)?/, '').toUpperCase();
+  if (!value.startsWith('signal:') || !RELOAD_SIGNALS.includes(signal)) {
+    throw new ConfigurationError(scope.node.path, 'reload.action', value, `not a reload signal (one of ${RELOAD_SIGNALS.join(', ')})`,
+      'use ReloadAction.signal("HUP") for a server that reloads in place on a signal, or ReloadAction.restart()');
+  }
+  return `signal:${signal}`;
 }
 
 function seconds(d: Duration): string {

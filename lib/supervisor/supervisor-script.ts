@@ -13,10 +13,17 @@ export class SupervisorScript {
   public static readonly KEY = 'supervisor.sh';
   /** Where the script is in the container. */
   public static readonly PATH = `${SupervisorScript.MOUNT_PATH}/${SupervisorScript.KEY}`;
+  /** Helper files shipped beside the script when a command, env value or check names them. */
+  public static readonly HELPERS = ['gunicorn.conf.py', 'check-python.py'];
+
+  /** The text of the script or of a helper file, as shipped. */
+  public static file(key: string): string {
+    return readFileSync(join(__dirname, key), 'utf-8');
+  }
 
   /** The script's text, as shipped. */
   public static source(): string {
-    return readFileSync(join(__dirname, SupervisorScript.KEY), 'utf-8');
+    return SupervisorScript.file(SupervisorScript.KEY);
   }
 
   /** Short content hash, put on the pod template so that a new script rolls the pods. */

@@ -62,6 +62,8 @@ class Case:
     def start(self, app=None, extra_env=None, cwd=None):
         """Start the supervisor with the synthesized app command (or `app`), tracking the tree from now."""
         self.tree.start_tracking()
+        if app is not None:   # a case's own app: the default reload (a restart), unless the case says
+            extra_env = {"HOT_RELOAD_ACTION": "restart", **(extra_env or {})}
         self.sup = h.Supervisor(self.synth, self.watch, self.state,
                                 app if app is not None else self.synth.app_command(self.port),
                                 shell=self.userland["shell"], path=self.userland["path"],
@@ -83,6 +85,15 @@ class Case:
         hit = self.sup.wait_log(pattern, timeout, since)
         assert hit, f"no log line matching {pattern!r} within {timeout}s\n--- supervisor log ---\n{self.sup.tail()}"
         return hit
+
+    def reloaded(self, since, timeout=20):
+        """The log line of the reload (a restart, or an in-place reload by signal) after `since`."""
+        return self.wait_log(r"^hot-reload: (restarted|reloaded) ", timeout, since=since)
+
+    @property
+    def in_place(self):
+        """The synthesized app reloads in place (gunicorn HUP: same master pid)."""
+        return self.synth.env.get("HOT_RELOAD_ACTION", "restart").startswith("signal:")
 
     def alive_check(self):
         assert self.sup.proc.poll() is None, f"supervisor exited ({self.sup.proc.returncode})\n{self.sup.tail()}"

@@ -52,6 +52,11 @@ class Synthesized:
         """dist_dir: another synth output to extract `deployment` from (the bench's preset chart)."""
         self.source = None
         out = os.path.join(workdir, "from-dist")
+        if not dist_dir and os.environ.get("RELOAD_DIST_DIR"):   # development: a synth of lib/ elsewhere
+            if os.environ.get("CI") == "true":
+                raise RuntimeError("RELOAD_DIST_DIR must not be set in CI: CI tests dist/")
+            dist_dir = os.path.abspath(os.environ["RELOAD_DIST_DIR"])
+        self.files_dir = None
         if dist_dir or os.path.exists(DIST_YAML):
             if not os.path.exists(FROM_DIST):
                 raise RuntimeError(f"{DIST_YAML} exists but {FROM_DIST} is missing: the lead's extraction "
@@ -66,6 +71,10 @@ class Synthesized:
                 self.env = json.load(f)
             self.source = f"{dist_dir} (Deployment {deployment})" if dist_dir else \
                 "dist/dev-environment.k8s.yaml (ConfigMap python-mysql-supervisor)"
+            # Every file of the supervisor ConfigMap (the script and helpers such as gunicorn.conf.py).
+            subprocess.run(["node", "-e", CONFIGMAP_FILES_JS, FROM_DIST, dist_dir or os.path.join(REPO, "dist"),
+                            deployment, out], check=True, cwd=REPO, timeout=60)
+            self.files_dir = out
         else:
             if os.environ.get("CI") == "true":
                 raise RuntimeError(f"{DIST_YAML} is missing: run `npm run synth` (CI must test the synthesized "
@@ -97,11 +106,18 @@ class Synthesized:
         self.prefix = self.command[:dd + 1]          # [/bin/sh, /hot-reload/supervisor.sh, supervise, --]
         self.app = self.command[dd + 1:]              # [gunicorn, --bind, 0.0.0.0:3000, ...]
         self.code_dir = self.env.get("HOT_RELOAD_WATCH", "/code").split(":")[0]
+        self.mount = os.path.dirname(self.command[1])   # /hot-reload: where the ConfigMap is mounted
+
+    def local(self, value):
+        """A command argument or env value with the ConfigMap mount path pointing at the local copy."""
+        if not self.files_dir:
+            return value
+        return re.sub(re.escape(self.mount) + r"/(?=[\w.-])", lambda m: self.files_dir + "/", value)
 
     def app_command(self, port):
         """The synthesized app command with only its bind address made host-local."""
         pat = re.compile(r"^(--bind=|-b)?(0\.0\.0\.0|\[::\])?:\d+$")
-        cmd = [pat.sub(lambda m: f"{m.group(1) or ''}127.0.0.1:{port}", a) for a in self.app]
+        cmd = [self.local(pat.sub(lambda m: f"{m.group(1) or ''}127.0.0.1:{port}", a)) for a in self.app]
         if cmd == self.app:
             raise RuntimeError(f"no bind address 0.0.0.0:PORT found in the app command {self.app}")
         return cmd
@@ -117,7 +133,7 @@ class Synthesized:
     def environment(self, watch, state, extra=None, path=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOT_RELOAD_")}
         for k, v in self.env.items():
-            env[k] = str(v)
+            env[k] = self.local(str(v))
         # host-specific paths: /code... -> the temp watch dir; state dir -> temp dir outside it
         env["HOT_RELOAD_WATCH"] = ":".join(
             watch + p[len(self.code_dir):] if p == self.code_dir or p.startswith(self.code_dir + "/") else p
@@ -127,6 +143,21 @@ class Synthesized:
             env["PATH"] = path
         env.update(extra or {})
         return env
+
+
+# node -e CONFIGMAP_FILES_JS FROM_DIST DIST DEPLOYMENT OUT: every key of the ConfigMap mounted where
+# the container command finds the supervisor, written as OUT/<key>.
+CONFIGMAP_FILES_JS = r"""
+const fs = require('fs'); const path = require('path');
+const [fromDist, dist, name, out] = process.argv.slice(1);
+const objects = require(path.resolve(fromDist)).loadManifests(dist);
+const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+const pod = dep.spec.template.spec; const c = pod.containers.find((x) => x.name === 'app');
+const mount = c.volumeMounts.find((m) => c.command[1].startsWith(m.mountPath + '/'));
+const vol = pod.volumes.find((v) => v.name === mount.name);
+const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === vol.configMap.name);
+for (const [k, v] of Object.entries(cm.data)) fs.writeFileSync(path.join(out, k), v);
+"""
 
 
 def free_port():

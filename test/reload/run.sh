@@ -6,8 +6,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=env.sh
 . "$here/env.sh"
 
-need_apt_packages busybox=busybox-static cmp=diffutils find=findutils setsid=util-linux node=nodejs
+need_apt_packages busybox=busybox-static cmp=diffutils find=findutils setsid=util-linux node=nodejs mkfs.ext4=e2fsprogs losetup=mount md5sum=coreutils
 ensure_venv
 cd "$here"
 # PYTHONDONTWRITEBYTECODE: the suite's own imports leave no __pycache__ in the repo
-PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" -m pytest -c pytest.ini "$@" test_supervisor.py
+PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" -m pytest -c pytest.ini "$@" test_supervisor.py test_hostile.py test_reload_actions.py

@@ -1,0 +1,83 @@
+"""gunicorn settings of ReloadPresets.gunicorn, shipped in the supervisor ConfigMap.
+
+gunicorn reads this through GUNICORN_CMD_ARGS="--config /hot-reload/gunicorn.conf.py" instead of
+the app's own ./gunicorn.conf.py, so that file is loaded first, here: every setting and hook of the
+app still applies (an explicit --config/-c on the command line replaces this file altogether).
+
+The supervisor reloads gunicorn in place with HUP: the master keeps its listening socket and forks
+new workers, which import the new code, then retires the old ones. Workers fork from the master, so
+third-party modules the master has imported (Flask, Werkzeug, ...) are already loaded in them and a
+reload only imports the user's own modules. This file imports, once per master, the modules the
+app's code imports at top level and that live outside the working directory. Not with gevent or
+eventlet workers, which must monkey-patch before such imports.
+"""
+import ast
+import importlib
+import importlib.util
+import os
+import runpy
+import sys
+
+_root = os.getcwd()
+_app_conf = os.path.join(_root, "gunicorn.conf.py")
+if os.path.isfile(_app_conf):
+    for _name, _value in runpy.run_path(_app_conf).items():
+        if not _name.startswith("__"):
+            globals()[_name] = _value
+
+_SKIP_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
+_MAX_FILES = 2000
+
+
+def _imported_modules(root):
+    """Absolute module names imported at the top level of the .py files under root."""
+    names, seen = set(), 0
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for file in sorted(files):
+            if not file.endswith(".py"):
+                continue
+            seen += 1
+            if seen > _MAX_FILES:
+                return names
+            try:
+                with open(os.path.join(directory, file), "rb") as f:
+                    tree = ast.parse(f.read())
+            except (SyntaxError, ValueError, OSError):
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module)
+    return names
+
+
+def _outside_root(name):
+    try:
+        spec = importlib.util.find_spec(name.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    places = [spec.origin] if spec.origin and spec.has_location else list(spec.submodule_search_locations or [])
+    return bool(places) and all(not os.path.abspath(p).startswith(_root + os.sep) for p in places)
+
+
+def _preload():
+    worker = str(globals().get("worker_class", "")) + " " + " ".join(sys.argv) + " " + os.environ.get("GUNICORN_CMD_ARGS", "")
+    if "gevent" in worker or "eventlet" in worker:
+        return
+    for name in sorted(_imported_modules(_root)):
+        if name in sys.modules or not _outside_root(name):
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # the worker will report it, with the app's own traceback
+            pass
+
+
+# The config is executed again on every HUP: scan and import once per master.
+if not getattr(sys, "_hot_reload_preloaded", False):
+    sys._hot_reload_preloaded = True
+    _preload()
