@@ -56,6 +56,14 @@ def port_env(port):
     return {"PORT": str(port), "HOST": "127.0.0.1", "GOTOOLCHAIN": "local"}
 
 
+def peer_env(synth, env):
+    """The app's env for a peer: without what points into the supervisor's ConfigMap (the gunicorn
+    preset's GUNICORN_CMD_ARGS=--config .../gunicorn.conf.py and its preloading is the product's, not
+    something a developer running `gunicorn --reload` has)."""
+    files = getattr(synth, "files_dir", None)
+    return {k: v for k, v in env.items() if not (files and files in v)}
+
+
 # (name, token label, edits, broken saves?, factory(tree, state, port, env, extra_env, log) -> mechanism)
 def python_mechanisms(synth):
     cmd = synth.app_command
@@ -105,7 +113,7 @@ def run_mechanism(synth, app, root, extra_env, mech_spec):
     app.create(tree, f"{label}-0")
     port = h.free_port()
     extra = extra_env(port)
-    env = synth.environment(tree, state, extra=extra)
+    env = peer_env(synth, synth.environment(tree, state, extra=extra))
     print(f"  {name}: {edits} edits" + (f", {SETTINGS['broken_saves']} broken saves" if broken else ""), flush=True)
     try:
         mech = factory(tree, state, port, env, extra, os.path.join(base, "output.log"))

@@ -100,3 +100,35 @@ def print_tables(r):
     print(f"\n{'goal':<70}{'status':>8}  measured")
     for g in r["goals"]:
         print(f"{g['goal']:<70}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
+
+
+def evaluate_cluster(r):
+    s = r["supervisor"]
+    p50, p95 = _get(s, "edits", "p50_s"), _get(s, "edits", "p95_s")
+    restarts = r.get("container_restarts")
+    failed = _get(s, "edits", "requests", "failed")
+    b = s.get("broken_save")
+    g = [_goal("pod p50 through the NodePort", "<= 0.40 s", p50, p50 is not None and p50 <= 0.40),
+         _goal("pod p95 through the NodePort", "<= 0.60 s", p95, p95 is not None and p95 <= 0.60),
+         _goal("container restarts", "0", restarts, restarts == 0 if restarts is not None else None),
+         _goal("failed requests during the edits (steady client)", "0", failed, failed == 0 if failed is not None else None)]
+    if b:
+        g.append(_goal("broken save in the pod", "keeps serving, 0 failed, fix within p95, error with file:line",
+                       {"keeps_serving": b["keeps_serving"], "failed": b["requests"]["failed"],
+                        "fix_served_max_s": b["fix_served_max_s"],
+                        "error_logged_with_file_line": b["error_logged_with_file_line"]},
+                       b["keeps_serving"] and b["requests"]["failed"] == 0 and b["fix_within_normal_p95"]
+                       and b["error_logged_with_file_line"]))
+    return g
+
+
+def print_cluster(r):
+    s = r["supervisor"]
+    e = s.get("edits", {})
+    print(f"\npod, {e.get('n')} edits: p50 {e.get('p50_s')} s, p95 {e.get('p95_s')} s, max {e.get('max_s')} s; "
+          f"phases {json.dumps(s.get('phases'))}")
+    print(f"steady client: {json.dumps({k: v for k, v in s.get('client', {}).items() if k != 'examples'})}")
+    print(f"container restarts: {r.get('container_restarts')}; load {r['machine']}")
+    print(f"\n{'goal':<56}{'status':>8}  measured")
+    for g in r["goals"]:
+        print(f"{g['goal']:<56}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")

@@ -9,7 +9,7 @@ from client import SteadyClient, get
 
 EDIT_TIMEOUT = 30.0
 # An error report naming the file and its line, as Python, Node and Go print them.
-FILE_LINE = re.compile(r'(application\.py", line \d+|server\.js:\d+|main\.go:\d+)')
+FILE_LINE = re.compile(r"(application\.py|server\.js|main\.go)(\", line |:)\d+")
 
 
 def pct(values, q):
@@ -25,10 +25,10 @@ def summary(lat):
             "max_s": round(max(lat), 3), "n": len(lat)}
 
 
-def wait_token(port, token, t_from, timeout):
+def wait_token(host, port, token, t_from, timeout):
     """Seconds from monotonic time t_from until the marker answers with `token`, or None after timeout."""
     while True:
-        status, body = get("127.0.0.1", port, 0.5)
+        status, body = get(host, port, 0.5)
         now = time.monotonic()
         if status == 200 and body.startswith(token + " "):
             return now - t_from
@@ -40,16 +40,24 @@ def wait_token(port, token, t_from, timeout):
 class Session:
     """One mechanism serving one app on a tree, observed by a steady client."""
 
-    def __init__(self, label, app, tree, port, mech, rate):
+    def __init__(self, label, app, tree, port, mech, rate, host="127.0.0.1"):
         self.label, self.app, self.tree, self.port, self.mech = label, app, tree, port, mech
+        self.host = host
         self.current = f"{label}-0"
-        self.client = SteadyClient(port, rate)
+        self.history = []           # per edit: token, wall-clock time of the write, latency
+        self.client = SteadyClient(port, rate, host)
         self.client.allow(self.current)
 
-    def start(self, timeout=120):
-        """Waits until the first version serves, then starts the steady client."""
-        if wait_token(self.port, self.current, time.monotonic(), timeout) is None:
-            raise RuntimeError(f"{self.label}: never served {self.current!r}\n{self.mech.tail()}")
+    def start(self, timeout=120, settled=20):
+        """Waits until the first version serves `settled` answers in a row (workers of a previous
+        version may still answer for a moment), then starts the steady client."""
+        t0, run = time.monotonic(), 0
+        while run < settled:
+            if wait_token(self.host, self.port, self.current, t0, timeout) is None:
+                raise RuntimeError(f"{self.label}: never served {self.current!r}\n{self.mech.tail()}")
+            status, body = get(self.host, self.port, 0.5)
+            run = run + 1 if status == 200 and body.startswith(self.current + " ") else 0
+            time.sleep(0.01)
         self.client.start()
 
     def _log_times(self, mark, t_write):
@@ -70,10 +78,12 @@ class Session:
             self.client.allow(self.current, token)
             mark = self.mech.mark()
             t0 = self.app.write(self.tree, token)
-            took = wait_token(self.port, token, t0, EDIT_TIMEOUT)
+            wall = time.time()
+            took = wait_token(self.host, self.port, token, t0, EDIT_TIMEOUT)
             if took is None:
                 raise RuntimeError(f"{self.label}: edit {i} not served within {EDIT_TIMEOUT}s\n{self.mech.tail()}")
             lat.append(took)
+            self.history.append({"token": token, "written_at": wall, "latency_s": round(took, 3)})
             d = self._log_times(mark, t0)
             if d is not None:
                 detect.append(d)
@@ -105,7 +115,7 @@ class Session:
             fix = f"{self.label}-fix{r}"
             self.client.allow(good, fix)
             t0 = self.app.write(self.tree, fix)
-            took = wait_token(self.port, fix, t0, fix_timeout)
+            took = wait_token(self.host, self.port, fix, t0, fix_timeout)
             logged = next((ln for ln in self.mech.lines(mark) if FILE_LINE.search(ln)), None)
             cases.append({"keeps_serving": keeps, "fix_served_s": None if took is None else round(took, 3),
                           "error_line_logged": logged[:160] if logged else None})
