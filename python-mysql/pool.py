@@ -61,6 +61,8 @@ class ConnectionPool:
                                f"for {self.acquire_timeout}s")
             conn = None
             try:
+                if not trial:  # the breaker may have opened while this request waited for a slot
+                    trial = self.breaker.before()
                 conn = self._checkout()
                 yield conn
                 conn.rollback()  # end the request's transaction: nothing carries over

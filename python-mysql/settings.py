@@ -8,8 +8,10 @@ MAX_BODY_BYTES = 4096
 # A client must send its whole body within this (the headers: gunicorn.conf.py keepalive).
 BODY_TIMEOUT_S = 5
 # Connections each worker keeps open; more concurrent DB requests wait up to POOL_WAIT_S.
+# Only overload makes requests wait here (a down or hung DB trips the breaker instead): queue a
+# burst for a while, then shed it with a 503 + Retry-After rather than queue without bound.
 POOL_SIZE = 10
-POOL_WAIT_S = 2
+POOL_WAIT_S = 5
 # A pooled connection idle longer than this is pinged before use (a busy one is not: no extra
 # round trip under load; an idle one may have been dropped by a server restart or wait_timeout).
 PING_AFTER_S = 0.1
