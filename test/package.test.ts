@@ -7,7 +7,7 @@ import { REPO } from './support/manifests';
 // What `npm pack` ships is what consumers run: the jsii build, never the TypeScript sources or tests.
 
 function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { cwd: REPO, encoding: 'utf-8', env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' }, timeout: 300_000 });
+  const r = spawnSync(cmd, args, { cwd: REPO, encoding: 'utf-8', env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' }, timeout: 300_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -33,7 +33,7 @@ test('the tarball holds the compiled library, its types, the supervisor script, 
 test('no TypeScript sources (which would shadow or be shadowed), tests, manifests or build leftovers', () => {
   expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files.filter((f) => /^(lib|test|imports|dist|bench|e2e|ansible|python-mysql|scripts|node_modules)\//.test(f))).toEqual([]);
-  expect(files.filter((f) => /(test|spec)\.[jt]s$|tsbuildinfo|\.tgz$|\.whl$/.test(f))).toEqual([]);
+  expect(files.filter((f) => /(test|spec)\.[jt]s$|tsbuildinfo|\.tgz$|\.whl$|__pycache__|\.pyc$/.test(f))).toEqual([]);
   expect(files.every((f) => f.startsWith('build/lib/') || ['.jsii', 'API.md', 'README.md', 'LICENSE', 'package.json'].includes(f))).toBe(true);
 });
 
