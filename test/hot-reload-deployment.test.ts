@@ -92,7 +92,7 @@ describe('HotReloadDeployment', () => {
 
   test('presets are plain commands', () => {
     expect(ReloadPresets.gunicorn({ app: 'app:app', port: 3000, workers: 3 }).command).toEqual(['gunicorn', '--bind', '0.0.0.0:3000', '--workers', '3', 'app:app']);
-    expect(ReloadPresets.go().command).toEqual(['go', 'run', '.']);
+    expect(ReloadPresets.node({ main: 'server.js' }).command).toEqual(['node', 'server.js']);
   });
 });
 
@@ -114,11 +114,11 @@ describe('dist/ app', () => {
     expect(app.containers[0].volumeMounts).toContainEqual({ mountPath: '/code', name: 'code', readOnly: true });
   });
 
-  test('MySQL: one writer, its own selector, ready by mysqladmin ping', () => {
+  test('MySQL: one writer, its own selector, ready when the server answers', () => {
     const mysql = find(objects, 'Deployment', 'mysql');
     expect(mysql.spec.strategy).toEqual({ type: 'Recreate' });
     expect(mysql.spec.replicas).toBe(1);
-    expect(mysql.spec.template.spec.containers[0].readinessProbe.exec.command.slice(0, 2)).toEqual(['mysqladmin', 'ping']);
+    expect(mysql.spec.template.spec.containers[0].readinessProbe.exec.command.join(' ')).toMatch(/\bmysql(admin)?\b.*(\bping\b|SELECT 1)/);
     const selector = find(objects, 'Service', 'mysql').spec.selector;
     const appLabels = find(objects, 'Deployment', 'python-mysql').spec.template.metadata.labels;
     expect(Object.entries(selector).every(([k, v]) => appLabels[k] === v)).toBe(false);
