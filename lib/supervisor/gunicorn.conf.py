@@ -17,6 +17,7 @@ import importlib.util
 import os
 import runpy
 import sys
+import time
 
 _root = os.getcwd()
 _app_conf = os.path.join(_root, "gunicorn.conf.py")
@@ -75,6 +76,27 @@ def _preload():
             importlib.import_module(name)
         except Exception:  # the worker will report it, with the app's own traceback
             pass
+
+
+_app_post_fork = globals().get("post_fork")
+
+
+def post_fork(server, worker):
+    """A worker whose app fails to load (a broken file read while it boots) exits with 1 after a
+    second, so the master forks another one; gunicorn would otherwise take exit code 3 ("failed to
+    boot") as a reason to shut the whole server down, and the workers still serving with it."""
+    if callable(_app_post_fork):
+        _app_post_fork(server, worker)
+    load = worker.load_wsgi
+
+    def load_wsgi():
+        try:
+            load()
+        except Exception:
+            worker.log.exception("hot-reload: the app failed to load in this worker; another one in 1 s")
+            time.sleep(1)
+            sys.exit(1)
+    worker.load_wsgi = load_wsgi
 
 
 # The config is executed again on every HUP: scan and import once per master.

@@ -6,8 +6,9 @@
 #   supervisor.sh probe                       exit 1 if the tree differs from the recorded baseline
 #                                             (liveness probe of the restart-container strategy)
 #
-# POSIX sh plus find, stat, md5sum, sort, awk, sed, grep, head, tail, cut, wc, tr, cat, cmp, cp, mv,
-# mkdir, sleep and setsid: works with busybox and GNU userlands. It never writes into the watched tree.
+# POSIX sh plus find, stat, md5sum, sort, awk, sed, grep (-z), head, tail, cut, wc, tr, cat, cmp, cp,
+# mv, ln, mkdir, date, touch, sleep and setsid: works with busybox and GNU userlands. It never
+# writes into the watched tree.
 # Configuration comes from the environment (rendered by lib/supervisor/supervisor-config.ts):
 #   HOT_RELOAD_WATCH      watched directories, separated by ':'                 (default: .)
 #   HOT_RELOAD_INCLUDE    base-name globs of files that count, space-separated  (default: every file)
@@ -211,9 +212,10 @@ HAVE_SETSID=; command -v setsid >/dev/null 2>&1 && HAVE_SETSID=1
 start_app() {
   # Its own session and process group, so that stopping it reaches every worker it forked; and a
   # mark in its environment, inherited by whatever leaves that group (a daemon calling setsid).
+  # It starts in APP_DIR, entered by path again, so a switched symlink takes effect.
   run_no=$((run_no + 1)); app_mark="HOT_RELOAD_RUN=$$.$run_no."
-  if [ -n "$HAVE_SETSID" ]; then HOT_RELOAD_RUN=$$.$run_no. setsid "$@" &
-  else HOT_RELOAD_RUN=$$.$run_no. "$@" & fi
+  if [ -n "$HAVE_SETSID" ]; then (cd "$APP_DIR" 2>/dev/null; HOT_RELOAD_RUN=$$.$run_no. exec setsid "$@") &
+  else (cd "$APP_DIR" 2>/dev/null; HOT_RELOAD_RUN=$$.$run_no. exec "$@") & fi
   app_pid=$!
 }
 
@@ -221,7 +223,7 @@ start_app() {
 # environment), and, when the supervisor is PID 1, every orphan re-parented to it.
 strays() {
   out=
-  for f in $(grep -l -F -e "$1" /proc/[0-9]*/environ 2>/dev/null); do
+  for f in $(grep -l -z -x -F -e "$1" /proc/[0-9]*/environ 2>/dev/null); do   # -z: NUL-separated entries
     p=${f#/proc/}; p=${p%/environ}
     { read -r st < "/proc/$p/stat"; } 2>/dev/null || continue
     set -- ${st##*) }
@@ -348,12 +350,13 @@ run_check() {
     while IFS= read -r p; do [ -e "$p" ] && set -- "$@" "$p"; done < "$list"
   fi
   HOT_RELOAD_CHANGED=${list:-/dev/null}; export HOT_RELOAD_CHANGED
-  run_helper . "$CHECK" check "$@"
+  run_helper "$APP_DIR" "$CHECK" check "$@"
 }
 
 # --- change detection -----------------------------------------------------
 # A ring of stamp files written (never in the tree) every half second or so; a poll compares
-# against the newest one written at least 2 s before the previous poll began.
+# against the newest one written at least 2 s before the previous poll began (until there is
+# one, against a stamp dated 3 s before the start).
 stamp_next=0 stamp_last=-1000 prev_poll=0
 new_stamp() {
   printf '%s' "$NOW" > "$STATE/stamp.$stamp_next"
@@ -361,7 +364,7 @@ new_stamp() {
   stamp_next=$(( (stamp_next + 1) % 8 )); stamp_last=$NOW
 }
 pick_stamp() {
-  STAMP= best=-1 i=0
+  STAMP=$BASE_STAMP best=-1 i=0
   while [ $i -lt 8 ]; do
     eval "c=\${stamp_at_$i:--1}"
     if [ "$c" -ge 0 ] && [ "$c" -le "$1" ] && [ "$c" -gt "$best" ]; then best=$c; STAMP=$STATE/stamp.$i; fi
@@ -432,6 +435,15 @@ watched_present() {
 }
 
 # --- main loop ------------------------------------------------------------
+# APP_DIR: the working directory, by its path under a watched directory when it lies in one (the
+# watched path may be a symlink that is switched later), else as it is.
+APP_DIR=$(pwd -P)
+old_ifs=$IFS; IFS=:
+for dir in $WATCH; do
+  real=$(cd "$dir" 2>/dev/null && pwd -P) || continue
+  case $APP_DIR/ in "$real"/*) APP_DIR=$dir${APP_DIR#"$real"}; break;; esac
+done
+IFS=$old_ifs
 first=${WATCH%%:*}
 while [ ! -d "$first" ]; do
   [ -n "${waited:-}" ] || log "watched directory $first does not exist yet: waiting for it to appear"
@@ -440,8 +452,12 @@ while [ ! -d "$first" ]; do
 done
 
 now_cs; new_stamp
+BASE_STAMP=$STATE/stamp.base
+touch -d "@$(( $(date +%s) - 3 ))" "$BASE_STAMP" 2>/dev/null || BASE_STAMP=   # else: full listings at first
 link_watched
+rm -f "$STATE/cand.lst"
 list_tree "$STATE/full.lst"
+if [ -n "$BASE_STAMP" ]; then cand_args "$BASE_STAMP"; run_find "$STATE/cand.lst" "$STATE/poll.err" "$CAND_ARGS"; fi
 warn_unreadable "$STATE/list.err"
 log "watching $WATCH ($(count_files "$STATE/full.lst") files, every ${INTERVAL}s, reload by $ACTION${CHECK:+ after a check}); starting: $*"
 # Triggers run once before the first start too: what they produce (e.g. dependencies installed
