@@ -154,6 +154,23 @@ def go_build_floor(synth, root, n):
     return summary(times)
 
 
+def python_floors(synth, root, n=10):
+    """What any Python reload pays, measured alone: a fresh interpreter, and a fresh interpreter
+    importing the sample app (Flask, its modules; what a new worker does without preloading)."""
+    tree = os.path.join(root, "py-floor", "code")
+    apps.PYTHON.create(tree, "floor-0")
+    env = peer_env(synth, synth.environment(tree, os.path.join(root, "py-floor"), extra=python_env(0)))
+    out = {}
+    for name, code in (("interpreter_start", "pass"), ("import_app", "import application")):
+        times = []
+        for _ in range(n):
+            t0 = time.monotonic()
+            subprocess.run(["python3", "-c", code], cwd=tree, env=env, check=True, capture_output=True)
+            times.append(time.monotonic() - t0)
+        out[name] = summary(times)
+    return out
+
+
 def run_language(lang, synth, app, extra_env, mechs, root):
     print(f"[{lang}] supervisor from {synth.source}", flush=True)
     return {spec[0]: run_mechanism(synth, app, root, extra_env, spec) for spec in mechs}
@@ -175,6 +192,7 @@ def main():
         if "python" in PARTS:
             result["python"] = run_language("python", synths["python-mysql"], apps.PYTHON, python_env,
                                             python_mechanisms(synths["python-mysql"]), root)
+            result["python"]["floors (python3 alone)"] = python_floors(synths["python-mysql"], root)
         if "node" in PARTS:
             result["node"] = run_language("node", synths["bench-node"], apps.NODE, port_env, node_mechanisms(synths["bench-node"]), root)
         if "go" in PARTS:

@@ -109,7 +109,8 @@ def report(a):
     manifests = sorted(f for f in os.listdir(a.manifests) if f.endswith(".k8s.yaml"))
     facts = json.loads(a.facts)
     result = {"benchmark": "reload in real pods through NodePort 31000 (npm run bench:cluster)", **facts,
-              "provenance": {"chart_sha256": {m: provenance.sha256_file(os.path.join(a.manifests, m)) for m in manifests},
+              "provenance": {"source_commit": os.environ.get("BENCH_SOURCE_COMMIT") or provenance.git("rev-parse", "HEAD"),
+                             "chart_sha256": {m: provenance.sha256_file(os.path.join(a.manifests, m)) for m in manifests},
                              "supervisor_sha256": provenance.sha256_file(a.supervisor),
                              "app_container": json.loads(a.container)},
               "supervisor": res}

@@ -83,7 +83,13 @@ def write(path, result):
 def print_tables(r):
     print(f"\n{'language / mechanism':<44}{'edits':>6}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'failed':>8}  broken save")
     for lang in ("python", "node", "go"):
+        rows = []
         for name, res in r.get(lang, {}).items():
+            if name.startswith("floors"):
+                rows += [(f"floor: {k}", v) for k, v in res.items()]
+            else:
+                rows.append((name, res))
+        for name, res in rows:
             e = res.get("edits", res) if isinstance(res, dict) else {}
             b = res.get("broken_save") if isinstance(res, dict) else None
             bs = "-" if not b else (f"{'serves' if b['keeps_serving'] else 'DOWN'}, {b['requests']['failed']} failed, "

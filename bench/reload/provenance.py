@@ -39,8 +39,10 @@ def describe(synth_dir, synths):
     dist = h.DIST_YAML
     return {
         "synth_dir": synth_dir if os.environ.get("BENCH_SYNTH_DIR") else "fresh synth of bench/reload/presets-chart.ts",
-        "git_head": git("rev-parse", "HEAD"),
-        "uncommitted_in_lib": (git("status", "--porcelain", "--", "lib") or "").splitlines(),
+        # at-commit.sh runs the bench on an exported commit (no .git): it names the commit
+        "source_commit": os.environ.get("BENCH_SOURCE_COMMIT") or git("rev-parse", "HEAD"),
+        "uncommitted_in_lib": [] if os.environ.get("BENCH_SOURCE_COMMIT") else
+        (git("status", "--porcelain", "--", "lib", "python-mysql") or "").splitlines(),
         "supervisor_sha256": {d: sha256_file(s.script) for d, s in synths.items()},
         "config_sha256": {d: hashlib.sha256(json.dumps({"command": s.command, "env": s.env}, sort_keys=True)
                                             .encode()).hexdigest() for d, s in synths.items()},
