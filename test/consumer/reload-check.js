@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The supervisor a consumer synthesized, run locally around a tiny Node.js server: the script from the
+// chart's ConfigMap, the container command and env from its Deployment. Only what is host-specific is
+// swapped: the watched directory (/code in the pod), the state directory and the port. A real edit of
+// server.js must be served over HTTP within the deadline.
+//   reload-check.js CHART_DIR
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { supervisorFromDist } = require('../support/supervisor-from-dist');
+
+const DEADLINE_MS = 15000;
+const s = supervisorFromDist(process.argv[2], 'web');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-reload-'));
+const code = path.join(work, 'code');
+fs.mkdirSync(code);
+const server = (message) => `require('http').createServer((req, res) => res.end(${JSON.stringify(message)})).listen(Number(process.env.PORT), '127.0.0.1');\n`;
+
+const freePort = () => new Promise((resolve, reject) => {
+  const srv = net.createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); }).on('error', reject);
+});
+const get = (port) => new Promise((resolve) => {
+  const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000, agent: false }, (res) => {
+    let body = '';
+    res.on('data', (c) => { body += c; }).on('end', () => resolve(body));
+  });
+  req.on('error', () => resolve(undefined)).on('timeout', () => { req.destroy(); resolve(undefined); });
+});
+
+async function main() {
+  fs.writeFileSync(path.join(code, 'server.js'), server('v1'));
+  fs.writeFileSync(path.join(work, 'supervisor.sh'), s.script);
+  const port = await freePort();
+  const [shell, , mode, separator, ...command] = s.command;
+  let log = '';
+  const child = spawn(shell, [path.join(work, 'supervisor.sh'), mode, separator, ...command], {
+    cwd: code,
+    env: { PATH: process.env.PATH, ...s.env, PORT: String(port), HOT_RELOAD_WATCH: code, HOT_RELOAD_STATE_DIR: path.join(work, 'state') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const until = async (what, body) => {
+    const end = Date.now() + DEADLINE_MS;
+    while (Date.now() < end) {
+      if ((await get(port)) === body) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`timed out waiting for ${what}; supervisor log:\n${log}`);
+  };
+  try {
+    await until('the first response', 'v1');
+    const t0 = Date.now();
+    fs.writeFileSync(path.join(code, 'server.js'), server('v2'));
+    await until('the edited response', 'v2');
+    console.log(`ok: the synthesized supervisor served the edit in ${Date.now() - t0} ms (${command.join(' ')})`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => { child.on('exit', r); setTimeout(r, 5000); });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+main().catch((e) => { console.error(e.message); process.exit(1); });
