@@ -2,7 +2,7 @@
 # Sourced by tests/run.sh (`npm run test:app`) and bench/app/run.sh (`npm run bench:app`): installs
 # what is missing (MariaDB server binaries from Debian, a Python venv from the pinned requirements,
 # cached under $HOT_RELOAD_CACHE/app), makes $APP_TEST_TMP and kills on exit whatever the tests or
-# the bench started (pid files in $APP_TEST_TMP/pids). Sets APP_DIR REPO_DIR VENV MARIADBD
+# the bench started (pid files in $APP_TEST_TMP/pids). Sets APP_DIR REPO_DIR APP_VENV VENV MARIADBD
 # MARIADB_INSTALL_DB APP_TEST_TMP; the caller runs its command in the background as CHILD_PID.
 APP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_DIR="$(cd "$APP_DIR/.." && pwd)"
@@ -67,22 +67,34 @@ if [ -z "$PYTHON" ]; then
   [ -n "$PYTHON" ] || die "no Python >= 3.11 with the venv module found (tried python3.13..python3)"
 fi
 
-# --- venv, keyed by the pinned requirements and the interpreter --------------
+# --- venvs, keyed by the pinned requirements and the interpreter -------------
+# Two: APP_VENV holds requirements.txt only, installed with --no-deps, like the image: the app
+# (gunicorn) runs from it, so a runtime dependency missing from the pins fails here, not only in
+# the cluster. VENV adds the test dependencies; pytest runs from it.
 # flock: two concurrent runs must not build the same venv at the same time.
 exec 9>"$CACHE_DIR/.lock"
 flock -w 600 9 || die "timed out waiting for $CACHE_DIR/.lock (another test:app run?)"
-VENV_KEY="$( { cat "$APP_DIR/requirements.txt" "$APP_DIR/tests/requirements.txt"; "$PYTHON" -VV; } \
-  | sha256sum | cut -c1-16)"
-VENV="$CACHE_DIR/venv-$VENV_KEY"
-if [ ! -f "$VENV/.complete" ]; then
-  log "building venv $VENV with $("$PYTHON" -V)"
-  rm -rf "$CACHE_DIR"/venv-*        # drop venvs of older requirements
-  "$PYTHON" -m venv "$VENV"
-  PIP_CACHE_DIR="$CACHE_DIR/pip" "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    -r "$APP_DIR/requirements.txt" -r "$APP_DIR/tests/requirements.txt" \
-    || die "pip install of python-mysql/requirements.txt + tests/requirements.txt failed"
-  touch "$VENV/.complete"
-fi
+# build_venv PREFIX PIP_ARGS...: a venv under $CACHE_DIR named by PREFIX and the hash of its inputs.
+build_venv() {
+  local prefix=$1 key dir; shift
+  key="$( { cat "$APP_DIR/requirements.txt"; [ "$prefix" = venv ] && cat "$APP_DIR/tests/requirements.txt"
+            "$PYTHON" -VV; } | sha256sum | cut -c1-16)"
+  dir="$CACHE_DIR/$prefix-$key"
+  if [ ! -f "$dir/.complete" ]; then
+    log "building venv $dir with $("$PYTHON" -V)"
+    rm -rf "$CACHE_DIR/$prefix"-*        # drop venvs of older requirements
+    "$PYTHON" -m venv "$dir" >&2
+    PIP_CACHE_DIR="$CACHE_DIR/pip" "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2 \
+      || die "pip install $* failed"
+    touch "$dir/.complete"
+  fi
+  printf '%s\n' "$dir"
+}
+APP_VENV="$(build_venv runtime --no-deps -r "$APP_DIR/requirements.txt")"
+"$APP_VENV/bin/python" -m pip check -q >/dev/null \
+  || die "python-mysql/requirements.txt is not a complete pin set: $("$APP_VENV/bin/python" -m pip check 2>&1 | head -n 5)"
+VENV="$(build_venv venv -r "$APP_DIR/requirements.txt" -r "$APP_DIR/tests/requirements.txt")"
+export APP_VENV
 exec 9>&-   # release the lock; the test processes must not inherit it
 
 # --- run -------------------------------------------------------------------

@@ -48,6 +48,11 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def app_venv_bin() -> Path:
+    """bin/ of the app's runtime venv (requirements.txt only, as in the image; tests/env.sh)."""
+    return Path(os.environ["APP_VENV"]) / "bin" if "APP_VENV" in os.environ else Path(sys.executable).parent
+
+
 class Managed:
     """A child process in its own session, registered in the pid dir."""
 
@@ -186,7 +191,7 @@ class Gunicorn(Managed):
         self.readonly_mount = readonly_mount
 
     def start(self) -> None:
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        gunicorn = str(app_venv_bin() / "gunicorn")
         cmd = [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
                "application:application"]
         if self.readonly_mount:

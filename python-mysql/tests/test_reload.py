@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from conftest import APP_DIR
-from harness import TMP, Gunicorn, wait_until
+from harness import TMP, Gunicorn, app_venv_bin, wait_until
 from rawhttp import timed_get
 
 
@@ -30,7 +29,7 @@ class MasterImportsFlask(Gunicorn):
 
     def _spawn(self, cmd, **kw):
         assert cmd[0].endswith("/gunicorn"), cmd  # started without the read-only mount wrapper
-        launcher = [sys.executable, "-c",
+        launcher = [str(app_venv_bin() / "python"), "-c",
                     "import sys, flask; from gunicorn.app.wsgiapp import run; "
                     "sys.argv[0] = 'gunicorn'; run()", *cmd[1:]]
         super()._spawn(launcher, **kw)

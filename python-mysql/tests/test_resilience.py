@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from conftest import DB_NAME, READONLY_MOUNT
-from harness import Gunicorn
+from harness import Gunicorn, wait_until
 from test_api import TIMEOUT, assert_json_error, assert_unavailable, post_score, post_until_created, until_not_503
 
 
@@ -32,7 +32,8 @@ def test_db_stopped_then_started_app_recovers(app, db_restored):
     mariadb.start()
     took = app.wait_ready(timeout=30)
     resp = post_until_created(app, 12)
-    ids = [r["id"] for r in requests.get(app.url + "/scores", params={"limit": 5}, timeout=TIMEOUT).json()["scores"]]
+    listed = until_not_503(lambda: requests.get(app.url + "/scores", params={"limit": 5}, timeout=TIMEOUT))
+    ids = [r["id"] for r in listed.json()["scores"]]
     assert ids[:2] == [resp.json()["id"], before]
     # Recovered without a restart: same master, same workers, none crashed.
     assert app.running and app.proc.pid == master
@@ -76,6 +77,8 @@ def test_app_started_without_db_creates_schema_later(code_dir, app_env, db_resto
     late.start()
     try:
         late.wait_healthy()
+        # Both workers have booted (each tried to create the schema and logged it): none can do it later.
+        wait_until(lambda: late.log.read_text().count("not ready at startup") >= 2, 30, "both workers to boot")
         assert_db_down_responses(late)
 
         mariadb.start()
@@ -83,7 +86,7 @@ def test_app_started_without_db_creates_schema_later(code_dir, app_env, db_resto
         late.wait_ready(timeout=30)
         assert mariadb.sql("SHOW TABLES", database=lazy_db) == [("scores",)]
         post_until_created(late, 99)
-        assert requests.get(late.url + "/", timeout=TIMEOUT).text == "hot-loading-apps 99\n"
+        assert until_not_503(lambda: requests.get(late.url + "/", timeout=TIMEOUT)).text == "hot-loading-apps 99\n"
         assert "Traceback" not in late.log.read_text()
         assert "not ready at startup" in late.log.read_text()
     finally:
@@ -112,7 +115,7 @@ def test_db_without_tls_still_works(app, db_restored):
         assert mariadb.sql("SHOW GLOBAL VARIABLES LIKE 'have_ssl'")[0][1] != "YES"
         app.wait_ready(timeout=30)
         post_until_created(app, 77)
-        assert requests.get(app.url + "/", timeout=TIMEOUT).text == "hot-loading-apps 77\n"
+        assert until_not_503(lambda: requests.get(app.url + "/", timeout=TIMEOUT)).text == "hot-loading-apps 77\n"
         assert int(mariadb.status("Ssl_accepts")) == 0
     finally:
         mariadb.stop()
