@@ -36,7 +36,11 @@ def evaluate(r):
                    ratio is not None and ratio <= 0.5))
     for lang, res in (("python", py), ("node", node), ("go", go)):
         f = _get(res, SUP, "edits", "requests", "failed")
-        g.append(_goal(f"{lang}: failed requests during edits (steady client)", "0", f, f == 0 if f is not None else None))
+        if lang == "python":    # the sample app: the zero-failure goal (bench:cluster checks it through the NodePort)
+            g.append(_goal("python: failed requests during edits (steady client)", "0", f, f == 0 if f is not None else None))
+        else:                   # the issue asks for the count of every preset
+            g.append(_goal(f"{lang}: failed requests during edits (steady client)", "report (0 is the goal for the sample)",
+                           f, "info" if f is not None else None))
         b = _get(res, SUP, "broken_save")
         if b is None:
             g.append(_goal(f"{lang}: broken save", "keeps serving, 0 failed, fix within p95, error with file:line",
@@ -138,3 +142,52 @@ def print_cluster(r):
     print(f"\n{'goal':<56}{'status':>8}  measured")
     for g in r["goals"]:
         print(f"{g['goal']:<56}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
+
+
+def markdown(reload_result, cluster_result):
+    """The docs' results section from the two result files (python3 bench/reload/goals.py R C)."""
+    out = []
+    for name, r in (("bench:reload", reload_result), ("bench:cluster", cluster_result)):
+        if not r:
+            continue
+        m, p = r["machine"], r.get("provenance", {})
+        sha = p.get("supervisor_sha256")
+        sha = sha.get("python-mysql") if isinstance(sha, dict) else sha
+        out.append(f"**{name}** — {r['date']}, {m['cores']} cores, load average {m['loadavg_start']} → "
+                   f"{m['loadavg_end']}, commit `{(p.get('source_commit') or '?')[:12]}`, supervisor sha256 "
+                   f"`{(sha or '?')[:16]}…`\n")
+        if "supervisor" in r and "edits" in r["supervisor"]:
+            s = r["supervisor"]
+            e = s["edits"]
+            out.append(f"- pod: {e['n']} edits, p50 {e['p50_s']} s, p95 {e['p95_s']} s, max {e['max_s']} s; phases "
+                       f"{json.dumps(s.get('phases'))}; restarts {r.get('container_restarts')}; steady client "
+                       f"{s['client']['requests']} requests at {s['client']['rate_per_s']}/s, {s['client']['failed']} failed\n")
+        out.append("| mechanism | edits | p50 s | p95 s | max s | failed requests (edits) | broken save: serves / failed / fix s |")
+        out.append("| --- | --- | --- | --- | --- | --- | --- |")
+        for lang in ("python", "node", "go"):
+            for mech, res in r.get(lang, {}).items():
+                for label, e, b in ([(f"{lang}: floor {k}", v, None) for k, v in res.items()] if mech.startswith("floors")
+                                    else [(f"{lang}: {mech}", res.get("edits", res), res.get("broken_save"))]):
+                    if res.get("status") not in (None, "ok"):
+                        out.append(f"| {label} | {res['status']}: {res.get('reason', '')[:80]} | | | | | |")
+                        continue
+                    f = _get(e, "requests", "failed")
+                    bs = "" if not b else f"{'yes' if b['keeps_serving'] else 'no'} / {b['requests']['failed']} / {b['fix_served_max_s']}"
+                    out.append(f"| {label} | {e.get('n', '')} | {e.get('p50_s', '')} | {e.get('p95_s', '')} | "
+                               f"{e.get('max_s', '')} | {'' if f is None else f} | {bs} |")
+        for t in r.get("trees", []):
+            out.append(f"| tree {t['files']} files | idle {t['idle_cpu_pct']} % of a core | detect p50 {t['detect_p50_s']} s "
+                       f"| max {t['detect_max_s']} s | peak RSS {t['peak_rss_sum_mb']} MB | shell HWM {t['shell_vmhwm_mb']} MB | |")
+        out.append("\n| goal (issue 10) | target | measured | status |\n| --- | --- | --- | --- |")
+        out += [f"| {g['goal']} | {g['target']} | `{json.dumps(g['measured'])}` | {g['status']} |" for g in r["goals"]]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    def load(path):
+        with open(path) as f:
+            return json.load(f)
+    print(markdown(*(load(p) if os.path.exists(p) else None for p in sys.argv[1:3])))
