@@ -106,7 +106,8 @@ def print_tables(r):
             print(row)
     for t in r.get("trees", []):
         print(f"tree {t['files']:>6} files: idle {t['idle_cpu_pct']:.2f} % of a core, detect p50 {t['detect_p50_s']} s "
-              f"max {t['detect_max_s']} s, peak RSS {t['peak_rss_sum_mb']} MB (shell HWM {t['shell_vmhwm_mb']} MB)")
+              f"max {t['detect_max_s']} s, peak RSS {t['peak_rss_sum_mb']} MB (shell HWM {t['shell_vmhwm_mb']} MB); "
+              f"floor: one find -newer walk {t.get('floor_find_newer_cpu_s')} s CPU")
     print(f"\n{'goal':<70}{'status':>8}  measured")
     for g in r["goals"]:
         print(f"{g['goal']:<70}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
@@ -177,7 +178,8 @@ def markdown(reload_result, cluster_result):
                                f"{e.get('max_s', '')} | {'' if f is None else f} | {bs} |")
         for t in r.get("trees", []):
             out.append(f"| tree {t['files']} files | idle {t['idle_cpu_pct']} % of a core | detect p50 {t['detect_p50_s']} s "
-                       f"| max {t['detect_max_s']} s | peak RSS {t['peak_rss_sum_mb']} MB | shell HWM {t['shell_vmhwm_mb']} MB | |")
+                       f"| max {t['detect_max_s']} s | peak RSS {t['peak_rss_sum_mb']} MB | shell HWM {t['shell_vmhwm_mb']} MB | "
+                       f"floor: one `find -newer` walk {t.get('floor_find_newer_cpu_s')} s CPU |")
         out.append("\n| goal (issue 10) | target | measured | status |\n| --- | --- | --- | --- |")
         out += [f"| {g['goal']} | {g['target']} | `{json.dumps(g['measured'])}` | {g['status']} |" for g in r["goals"]]
         out.append("")

@@ -3,7 +3,9 @@
 "change" log line, and its memory: the peak of the summed RSS of the shell and its children (sampled
 every 20 ms) and the shell's own high-water mark (VmHWM, exact)."""
 import os
+import resource
 import statistics
+import subprocess
 import threading
 import time
 
@@ -55,6 +57,21 @@ class RssSampler(threading.Thread):
         return self.peak_kb
 
 
+def scan_floor(tree, state, runs=5):
+    """CPU seconds of one `find TREE -newer STAMP` that finds nothing: every file's inode is read, the
+    least a poll that notices in-place edits without inotify can do. Its cost per second of detection
+    latency is the idle floor of any such poller."""
+    stamp = os.path.join(state, "floor-stamp")
+    os.makedirs(state, exist_ok=True)
+    h.write_file(stamp, "")
+    os.utime(stamp, (time.time() + 3600, time.time() + 3600))    # newer than every file: no hit
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(runs):
+        subprocess.run(["find", tree, "-newer", stamp, "-print", "-quit"], check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / runs
+
+
 def measure(synth, tree, state, files, idle_s, edits, log):
     sup = h.Supervisor(synth, tree, state, APP, log_path=log)
     sampler = RssSampler(sup.pid)
@@ -97,6 +114,9 @@ def bench_trees(synth, root, sizes, idle_s, edits, logs):
         print(f"      tree of {files} files ready in {time.monotonic() - t:.0f} s", flush=True)
         state = os.path.join(root, f"state-{files}")
         r = measure(synth, tree, state, files, idle_s, edits, os.path.join(logs, f"tree-{files}.log"))
+        floor = scan_floor(tree, os.path.join(root, "floor"))
+        r["floor_find_newer_cpu_s"] = round(floor, 4)
+        r["floor_idle_pct_at_1s_polls"] = round(floor * 100, 2)
         print(f"      {r}", flush=True)
         out.append(r)
     return out
