@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { REPO } from './support/manifests';
@@ -35,6 +35,13 @@ test('no TypeScript sources (which would shadow or be shadowed), tests, manifest
   expect(files.filter((f) => /^(lib|test|imports|dist|bench|e2e|ansible|python-mysql|scripts|node_modules)\//.test(f))).toEqual([]);
   expect(files.filter((f) => /(test|spec)\.[jt]s$|tsbuildinfo|\.tgz$|\.whl$|__pycache__|\.pyc$/.test(f))).toEqual([]);
   expect(files.every((f) => f.startsWith('build/lib/') || ['.jsii', 'API.md', 'README.md', 'LICENSE', 'package.json'].includes(f))).toBe(true);
+});
+
+test('compiled output never lands beside the sources: lib/ holds no .js or .d.ts after a compile', () => {
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  expect(walk(path.join(REPO, 'lib')).filter((f) => /\.(js|d\.ts)$/.test(f))).toEqual([]);
+  expect(require.resolve('../lib')).toBe(path.join(REPO, 'lib', 'index.ts')); // what synth and the tests load
 });
 
 test('the package is a library: not private, peer dependencies with ranges, no runtime copies of cdk8s', () => {
