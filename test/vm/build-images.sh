@@ -20,25 +20,16 @@ ETCD_TAG=$(sed -n 's/^\s*DefaultEtcdVersion = "\(.*\)"/\1/p' "$consts")
 COREDNS_TAG=$(sed -n 's/^\s*CoreDNSVersion = "\(.*\)"/\1/p' "$consts")
 flannel_src="$GOMODCACHE/github.com/flannel-io/flannel@$FLANNEL_VERSION/Documentation/kube-flannel.yml"
 [[ -f "$flannel_src" ]] || vm_die "$flannel_src missing: run test/vm/build-bins.sh"
-declare -A K8S_REFS=(
-  [kube-apiserver]="registry.k8s.io/kube-apiserver:$K8S_VERSION"
-  [kube-controller-manager]="registry.k8s.io/kube-controller-manager:$K8S_VERSION"
-  [kube-scheduler]="registry.k8s.io/kube-scheduler:$K8S_VERSION"
-  [kube-proxy]="registry.k8s.io/kube-proxy:$K8S_VERSION"
-  [etcd]="registry.k8s.io/etcd:$ETCD_TAG"
-  [flannel]="ghcr.io/flannel-io/flannel:$FLANNEL_VERSION"
-  [flannel-cni-plugin]="ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG"
+declare -A K8S_IMAGES=( # tag -> "image name|built binary|its path in the image"
+  [kube-apiserver]="registry.k8s.io/kube-apiserver:$K8S_VERSION|$K8S_BIN/kube-apiserver|/usr/local/bin/kube-apiserver"
+  [kube-controller-manager]="registry.k8s.io/kube-controller-manager:$K8S_VERSION|$K8S_BIN/kube-controller-manager|/usr/local/bin/kube-controller-manager"
+  [kube-scheduler]="registry.k8s.io/kube-scheduler:$K8S_VERSION|$K8S_BIN/kube-scheduler|/usr/local/bin/kube-scheduler"
+  [kube-proxy]="registry.k8s.io/kube-proxy:$K8S_VERSION|$K8S_BIN/kube-proxy|/usr/local/bin/kube-proxy"
+  [etcd]="registry.k8s.io/etcd:$ETCD_TAG|$K8S_BIN/etcd|/usr/local/bin/etcd"
+  [flannel]="ghcr.io/flannel-io/flannel:$FLANNEL_VERSION|$VM_BIN/flanneld/flanneld|/opt/bin/flanneld"
+  [flannel-cni-plugin]="ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG|$VM_BIN/flannel-cni/flannel|/flannel"
 )
-declare -A K8S_FILES=( # tag -> "source:path-in-image"
-  [kube-apiserver]="$K8S_BIN/kube-apiserver:/usr/local/bin/kube-apiserver"
-  [kube-controller-manager]="$K8S_BIN/kube-controller-manager:/usr/local/bin/kube-controller-manager"
-  [kube-scheduler]="$K8S_BIN/kube-scheduler:/usr/local/bin/kube-scheduler"
-  [kube-proxy]="$K8S_BIN/kube-proxy:/usr/local/bin/kube-proxy"
-  [etcd]="$K8S_BIN/etcd:/usr/local/bin/etcd"
-  [flannel]="$VM_BIN/flanneld/flanneld:/opt/bin/flanneld"
-  [flannel-cni-plugin]="$VM_BIN/flannel-cni/flannel:/flannel"
-)
-want=$({ cat "${BASH_SOURCE[0]}" "$flannel_src"; for t in "${!K8S_FILES[@]}"; do cat "${K8S_FILES[$t]%%:*}"; done; } | sha256sum | cut -d' ' -f1)
+want=$({ cat "${BASH_SOURCE[0]}" "$flannel_src" /etc/ssl/certs/ca-certificates.crt; for t in "${!K8S_IMAGES[@]}"; do IFS='|' read -r _ src _ <<<"${K8S_IMAGES[$t]}"; cat "$src"; done; } | sha256sum | cut -d' ' -f1)
 
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 mirror="${DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}"
@@ -87,28 +78,34 @@ log="$VM_LOGS/images.log"
 vm_say "building the registry stand-in images (cold ~3 min; log $log)"
 mkdir -p "$VM_IMAGES" "$VM_LOGS"
 work=$(mktemp -d "$VM_CACHE/images.XXXXXX")
-trap 'rm -rf --one-file-system "$work"' EXIT
+trap 'set +x; rm -rf --one-file-system "$work"' EXIT
 {
   set -x
-  # Control plane, kube-proxy, etcd, flannel: one base layer (iptables for kube-proxy and flanneld's
+  # Control plane, kube-proxy, etcd, flannel: one base layer (iptables/nft for kube-proxy and flanneld's
   # masquerade rules, cp for flannel's install containers), one layer per binary.
-  rootfs "$work/k8s-rootfs" iptables,conntrack
+  rootfs "$work/k8s-rootfs" iptables,nftables,conntrack
   base_image "$work/k8s" "$work/k8s-rootfs"
   refs=()
-  for tag in "${!K8S_FILES[@]}"; do
-    src="${K8S_FILES[$tag]%%:*}" dst="${K8S_FILES[$tag]#*:}"
-    umoci unpack --image "$work/k8s:base" "$work/b-$tag"
-    install -D -m 0755 "$src" "$work/b-$tag/rootfs$dst"
-    umoci repack --image "$work/k8s:$tag" --history.created_by "test/vm/build-images.sh $tag" "$work/b-$tag"
+  for tag in "${!K8S_IMAGES[@]}"; do
+    IFS='|' read -r ref src dst <<<"${K8S_IMAGES[$tag]}"
+    # The binary's layer as a plain tar (no unpack/repack of the base for each image).
+    install -D -m 0755 "$src" "$work/l-$tag$dst"
+    tar -C "$work/l-$tag" --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
+      -cf "$work/l-$tag.tar" "$(cut -d/ -f2 <<<"$dst")"
+    umoci tag --image "$work/k8s:base" "$tag"
+    umoci raw add-layer --image "$work/k8s:$tag" --history.created_by "test/vm/build-images.sh $tag" "$work/l-$tag.tar"
     umoci config --image "$work/k8s:$tag" --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-    rm -rf "$work/b-$tag"
-    refs+=("$tag=${K8S_REFS[$tag]}")
+    rm -rf "$work/l-$tag" "$work/l-$tag.tar"
+    refs+=("$tag=$ref")
   done
   name_images "$work/k8s" "$VM_IMAGES/k8s.tar.new" "${refs[@]}"
   # python:3.12-slim stand-in: Debian's python3 + pip; pip may install into the system (the real image's
   # python is not Debian-managed), `pip` on PATH, same ENV as the real image.
+  # The host's CA bundle: Debian's pip trusts the system bundle, and this machine reaches PyPI through a
+  # TLS-intercepting proxy whose CA only the host's bundle carries.
   rootfs "$work/py-rootfs" python3,python3-pip,ca-certificates \
-    'rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
+    'rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED' \
+    'cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"'
   base_image "$work/py" "$work/py-rootfs"
   umoci config --image "$work/py:base" --config.env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
     --config.env LANG=C.UTF-8 --config.cmd python3

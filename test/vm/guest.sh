@@ -3,7 +3,7 @@
 # namespace and cgroup subtree (sourced by run.sh; needs env.sh). Functions:
 #   guest_up ROOTFS VAGRANT_DIR   boot it (/vagrant bind-mounted from VAGRANT_DIR, the apt repository and
 #                                 image archives bind-mounted read-only under /var/cache/hot-reload-vm)
-#   guest_exec CMD...             run a command inside as root (nsenter into all its namespaces)
+#   guest_exec CMD...             run a command inside as root, as a unit of the guest's systemd
 #   guest_down                    power it off and remove the netns, NAT rules and cgroups (idempotent)
 GUEST_PID=""          # systemd-nspawn
 GUEST_LEADER=""       # the guest's PID 1 (systemd), seen from the host
@@ -15,15 +15,24 @@ IP_FORWARD_BEFORE=""
 nat_rules() { # nat_rules -A|-D: the guest's NAT and forwarding, only for our /30 and veth
   local rc=0
   iptables -t nat "$1" POSTROUTING -s "$VM_NET" ! -o "$VM_HOST_IF" -j MASQUERADE -m comment --comment hot-reload-vm || rc=1
+  # Cluster-internal addresses never leave the guest (should kube-proxy or Flannel be down).
+  iptables "$1" FORWARD -i "$VM_HOST_IF" -d 10.96.0.0/12 -j REJECT -m comment --comment hot-reload-vm || rc=1
+  iptables "$1" FORWARD -i "$VM_HOST_IF" -d 10.244.0.0/16 -j REJECT -m comment --comment hot-reload-vm || rc=1
   iptables "$1" FORWARD -i "$VM_HOST_IF" -j ACCEPT -m comment --comment hot-reload-vm || rc=1
   iptables "$1" FORWARD -o "$VM_HOST_IF" -j ACCEPT -m comment --comment hot-reload-vm || rc=1
   return $rc
 }
 
-guest_exec() {
+guest_nsenter() { # guest_nsenter CMD...: CMD in the guest's namespaces, but in the harness's cgroup
   [[ -n "$GUEST_LEADER" ]] || vm_die "guest_exec: the guest is not running"
-  nsenter --target "$GUEST_LEADER" --mount --uts --ipc --net --pid -- \
+  nsenter --target "$GUEST_LEADER" --mount --uts --ipc --net --pid --cgroup -- \
     /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+}
+# CMD as a transient unit of the guest's systemd (stdin/stdout/stderr piped, exit status returned), so
+# that it and its children live in the guest's own cgroups, as an ssh session's commands do in a VM
+# (buildah/runc create their cgroups relative to the caller's).
+guest_exec() {
+  guest_nsenter systemd-run --quiet --pipe --wait --collect --setenv=HOME=/root --setenv=LANG=C.UTF-8 -- "$@"
 }
 
 cgroup_dirs() { # every v1 hierarchy (and the v2 one of the hybrid layout) mounted under /sys/fs/cgroup
@@ -94,7 +103,7 @@ guest_up() {
   [[ -n "$GUEST_LEADER" ]] || vm_die "no systemd inside the guest after 20 s (log: $GUEST_LOG)"
   local state=""
   for ((i = 0; i < 120; i++)); do
-    state=$(guest_exec systemctl is-system-running 2>/dev/null || true)
+    state=$(guest_nsenter systemctl is-system-running 2>/dev/null || true)
     [[ "$state" == running || "$state" == degraded ]] && break
     sleep 0.5
   done
@@ -102,7 +111,7 @@ guest_up() {
     vm_die "guest systemd not up after 60 s (state '$state', log: $GUEST_LOG)"
   # nspawn mounts the v1 controllers read-only; the kubelet and runc create cgroups in them. Then
   # systemd re-executes to see them writable.
-  guest_exec sh -c 'for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$d" 2>/dev/null || true; done
+  guest_nsenter sh -c 'for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$d" 2>/dev/null || true; done
     mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true; systemctl daemon-reexec'
   sleep 1
   vm_say "guest up: systemd $state as PID 1 (host pid $GUEST_LEADER), node IP $node_ip, reachable from the host at $VM_GUEST_IP"
@@ -112,7 +121,7 @@ guest_down() {
   local quiet="${1:-}" i d
   if [[ -n "$GUEST_PID" ]] && kill -0 "$GUEST_PID" 2>/dev/null; then
     [[ -n "$quiet" ]] || vm_say "powering the guest off"
-    guest_exec systemctl poweroff >/dev/null 2>&1 || kill -TERM "$GUEST_PID" 2>/dev/null || true
+    guest_nsenter systemctl poweroff >/dev/null 2>&1 || kill -TERM "$GUEST_PID" 2>/dev/null || true
     for ((i = 0; i < 120; i++)); do kill -0 "$GUEST_PID" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$GUEST_PID" 2>/dev/null; then
       vm_say "guest did not power off within 60 s: killing systemd-nspawn (pid $GUEST_PID)"
