@@ -4,7 +4,9 @@ import * as http from 'http';
 import * as net from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { DIST, find, loadManifests, supervisorFromDist } from './support/manifests';
+import { Chart, Testing } from 'cdk8s';
+import { HostPathStorage, HotReloadDeployment, HotReloadDeploymentProps, ReloadAction, ReloadOptions, ReloadPresets, ReloadStrategy } from '../lib';
+import { DIST, find, KubeObject, loadManifests, supervisorFromDist, validationError } from './support/manifests';
 
 // The reload loop, locally: the supervisor script and container command exactly as dist/ ships them,
 // around a tiny stdlib-only WSGI app. Only what is host-specific is swapped: the watched directory
@@ -140,4 +142,54 @@ describe('the synthesized supervisor reloads a real app', () => {
     expect(log).toMatch(/received TERM: stopping the app and exiting/);
     expect(await get(port)).toBeUndefined(); // the app went with it
   }, 120_000);
+});
+
+// The configuration contract (lib/supervisor/): what the construct renders for the script.
+describe('the supervisor configuration contract', () => {
+  const synthApp = (props: Partial<HotReloadDeploymentProps>) => {
+    const chart = new Chart(Testing.app(), 'test');
+    new HotReloadDeployment(chart, 'web', {
+      ...ReloadPresets.node({ port: 8080 }),
+      image: 'node:22-slim',
+      codeStorage: new HostPathStorage(chart, 'web-code', { path: '/src/web' }),
+      ...props,
+    });
+    const objects = Testing.synth(chart) as KubeObject[];
+    const c = find(objects, 'Deployment', 'web').spec.template.spec.containers[0];
+    const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    return { env, data: find(objects, 'ConfigMap', 'web-supervisor').data ?? {} };
+  };
+
+  test('presets choose the reload: gunicorn HUP + python check (helpers shipped), node check, go build-then-swap', () => {
+    const gunicorn = synthApp({ ...ReloadPresets.gunicorn({ app: 'app:app', port: 8080 }), image: 'python:3.12-slim' });
+    expect(gunicorn.env.HOT_RELOAD_ACTION).toBe('signal:HUP');
+    expect(gunicorn.env.HOT_RELOAD_CHECK).toBe('python3 -S /hot-reload/check-python.py "$@"');
+    expect(gunicorn.env.GUNICORN_CMD_ARGS).toBe('--config /hot-reload/gunicorn.conf.py');
+    expect(Object.keys(gunicorn.data).sort()).toEqual(['check-python.py', 'gunicorn.conf.py', 'supervisor.sh']);
+    const node = synthApp({});
+    expect(node.env.HOT_RELOAD_ACTION).toBeUndefined();   // restart, the default, is not rendered
+    expect(node.env.HOT_RELOAD_CHECK).toContain('node --check');
+    expect(Object.keys(node.data)).toEqual(['supervisor.sh']);
+    const go = ReloadPresets.go({ pkg: './cmd/web' });
+    expect(go.command).toEqual(['/tmp/hot-reload-go/app']);
+    expect(go.reload.check).toBe('mkdir -p /tmp/hot-reload-go && go build -o /tmp/hot-reload-go/app.next ./cmd/web && mv -f /tmp/hot-reload-go/app.next /tmp/hot-reload-go/app');
+  });
+
+  test('any command defaults to a plain restart without a check; RESTART_CONTAINER ignores reload options', () => {
+    const plain = synthApp({ command: ['./server'], reload: undefined });
+    expect(plain.env.HOT_RELOAD_ACTION).toBeUndefined();
+    expect(plain.env.HOT_RELOAD_CHECK).toBeUndefined();
+    const rc = synthApp({ strategy: ReloadStrategy.RESTART_CONTAINER, reload: { action: ReloadAction.signal('HUP'), check: 'true' } });
+    expect(rc.env.HOT_RELOAD_ACTION).toBeUndefined();
+    expect(rc.env.HOT_RELOAD_CHECK).toBeUndefined();
+    expect(synthApp({ reload: { action: ReloadAction.signal('SIGUSR2') } }).env.HOT_RELOAD_ACTION).toBe('signal:USR2');
+  });
+
+  test('bad reload options name path, field, value and fix', () => {
+    const error = (reload: ReloadOptions) => validationError((chart) => new HotReloadDeployment(chart, 'web', {
+      ...ReloadPresets.node(), image: 'node:22-slim', codeStorage: new HostPathStorage(chart, 'code', { path: '/src' }), reload,
+    }));
+    expect(error({ action: ReloadAction.signal('BOGUS') })).toMatch(/^\[test\/web\] reload\.action="signal:BOGUS": not a reload signal \(one of HUP, .*\)\. Fix: use ReloadAction\.signal\("HUP"\)/);
+    expect(error({ check: '  ' })).toMatch(/^\[test\/web\] reload\.check="  ": an empty command checks nothing\. Fix: omit reload\.check/);
+  });
 });

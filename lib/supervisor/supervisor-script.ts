@@ -33,10 +33,3 @@ export class SupervisorScript {
 
   private constructor() {}
 }
-
-// Kept for existing imports (lib/index.ts re-exports the first two until it moves to SupervisorScript).
-export const SUPERVISOR_MOUNT_PATH = SupervisorScript.MOUNT_PATH;
-export const SUPERVISOR_SCRIPT_KEY = SupervisorScript.KEY;
-export const SUPERVISOR_SCRIPT_PATH = SupervisorScript.PATH;
-export function supervisorScript(): string { return SupervisorScript.source(); }
-export function supervisorScriptHash(): string { return SupervisorScript.shortHash(); }
