@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
-import { CodeVolume, codeVolume } from './code-volume';
+import { AppVolume, CodeVolume, podVolume } from './code-volume';
 import { ContainerResourceOptions, resourceRequirements } from './container-resources';
 import { HostPathStorage } from './host-path-storage';
 import { ImagePullPolicy, toPullPolicy } from './image-pull-policy';
@@ -44,6 +44,13 @@ export interface HotReloadDeploymentProps {
 
   /** Any other volume holding the code: a claim by name or a host path. Give this or `codeStorage`. */
   readonly codeVolume?: CodeVolume;
+
+  /**
+   * More volumes for the app (a cache, uploads, settings), each a claim, host path, ConfigMap, Secret
+   * or emptyDir described by name or path, and where to mount it.
+   * @default - none
+   */
+  readonly volumes?: AppVolume[];
 
   /**
    * Mount the code read-only, so nothing in the pod can change the developer's files. Leave it
@@ -223,10 +230,13 @@ export class HotReloadDeployment extends Construct {
     // A writable mount is the default: `readOnly: false` would be dropped by the API server.
     this.container.mount(codeMountPath, code, props.readOnlyCode ? { readOnly: true } : undefined);
     setResources(this.deployment, resourceRequirements(this, 'resources', props.resources, DEFAULT_RESOURCES));
-    // The code is the first volume; from a claim, cdk8s-plus writes its readOnly: false.
-    dropWorkloadDefaults(this.deployment, props.codeVolume?.hostPath !== undefined ? [] : [0]);
     this.container.mount(SupervisorScript.MOUNT_PATH, kplus.Volume.fromConfigMap(this, 'SupervisorVolume', this.supervisorConfig, { name: 'hot-reload-supervisor', defaultMode: 0o444 }), { readOnly: true });
     this.container.mount(TMP_PATH, kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+    const extra = this.mountVolumes(props.volumes ?? [], codeMountPath);
+    // Pod volumes follow the mounts: code, supervisor, tmp, then ours. For those from a claim,
+    // cdk8s-plus writes `readOnly: false`, which the API server drops.
+    const fromClaims = [props.codeVolume?.hostPath === undefined ? 0 : -1, ...extra.map((v, i) => (v.claimName !== undefined ? 3 + i : -1))];
+    dropWorkloadDefaults(this.deployment, fromClaims.filter((i) => i >= 0));
 
     if (nodePort !== undefined) {
       this.service = this.deployment.exposeViaService({
@@ -244,7 +254,7 @@ export class HotReloadDeployment extends Construct {
       throw new ConfigurationError(this.node.path, 'codeStorage/codeVolume', 'both', 'the code can come from one place only', 'give either codeStorage or codeVolume');
     }
     if (props.codeStorage) return props.codeStorage.asVolume(this, 'CodeVolume', 'code');
-    if (props.codeVolume) return codeVolume(this, 'codeVolume', props.codeVolume, 'code');
+    if (props.codeVolume) return podVolume(this, 'codeVolume', props.codeVolume, 'code', 'CodeVolume');
     throw new ConfigurationError(this.node.path, 'codeStorage', undefined, 'no code to mount, so nothing to reload', 'pass codeStorage: new HostPathStorage(this, "code", { path: "/path/on/node" })');
   }
 
@@ -261,6 +271,23 @@ export class HotReloadDeployment extends Construct {
       this.secrets.set(name, secret);
     }
     return secret;
+  }
+
+  private mountVolumes(volumes: AppVolume[], codeMountPath: string): AppVolume[] {
+    const taken = [codeMountPath, TMP_PATH, SupervisorScript.MOUNT_PATH];
+    volumes.forEach((v, i) => {
+      const field = `volumes[${i}]`;
+      const mountPath = checkAbsolutePath(this, `${field}.mountPath`, v.mountPath);
+      const clash = taken.find((t) => mountPath === '/' || mountPath === t || mountPath.startsWith(`${t}/`) || t.startsWith(`${mountPath}/`));
+      if (clash) {
+        throw new ConfigurationError(this.node.path, `${field}.mountPath`, v.mountPath, `overlaps ${clash === codeMountPath ? 'the code mount' : 'a mount of the supervisor'} ${clash}`,
+          'mount it elsewhere, e.g. "/data" or "/var/cache/app"');
+      }
+      taken.push(mountPath);
+      const readOnly = v.readOnly === true || v.configMapName !== undefined || v.secretName !== undefined;
+      this.container.mount(mountPath, podVolume(this, field, v, `volume-${i}`, `Volume${i}`), readOnly ? { readOnly: true } : undefined);
+    });
+    return volumes;
   }
 
   private checkMountDoesNotShadow(codeMountPath: string): void {

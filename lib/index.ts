@@ -10,6 +10,6 @@ export { StorageAccessMode, StorageReclaimPolicy } from './storage-options';
 export { ImagePullPolicy } from './image-pull-policy';
 export type { ReadinessCheck } from './readiness';
 export type { ContainerResourceOptions } from './container-resources';
-export type { CodeVolume } from './code-volume';
+export type { AppVolume, CodeVolume } from './code-volume';
 export { ChartValidations } from './validation/chart-validations';
 export { SupervisorScript } from './supervisor/supervisor-script';

@@ -80,6 +80,34 @@ describe('HotReloadDeployment', () => {
     for (const [k, v] of Object.entries(svc.spec.selector)) expect(podLabels[k]).toBe(v);
   });
 
+  test('more volumes by plain description: claim, host path, ConfigMap and Secret (read-only), emptyDir', () => {
+    const objects = synth({
+      volumes: [
+        { mountPath: '/data', claimName: 'uploads' },
+        { mountPath: '/srv/shared', hostPath: '/var/shared', readOnly: true },
+        { mountPath: '/etc/app', configMapName: 'settings' },
+        { mountPath: '/run/secrets/app', secretName: 'tokens' },
+        { mountPath: '/cache', emptyDir: true },
+      ],
+    });
+    const pod = find(objects, 'Deployment', 'web').spec.template.spec;
+    expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(['code', 'hot-reload-supervisor', 'tmp', 'volume-0', 'volume-1', 'volume-2', 'volume-3', 'volume-4']);
+    expect(pod.volumes.slice(3)).toEqual([
+      { name: 'volume-0', persistentVolumeClaim: { claimName: 'uploads' } },
+      { name: 'volume-1', hostPath: { path: '/var/shared', type: 'DirectoryOrCreate' } },
+      { name: 'volume-2', configMap: { name: 'settings' } },
+      { name: 'volume-3', secret: { secretName: 'tokens' } },
+      { name: 'volume-4', emptyDir: {} },
+    ]);
+    expect(pod.containers[0].volumeMounts.slice(3)).toEqual([
+      { mountPath: '/data', name: 'volume-0' },
+      { mountPath: '/srv/shared', name: 'volume-1', readOnly: true },
+      { mountPath: '/etc/app', name: 'volume-2', readOnly: true },
+      { mountPath: '/run/secrets/app', name: 'volume-3', readOnly: true },
+      { mountPath: '/cache', name: 'volume-4' },
+    ]);
+  });
+
   test('RESTART_CONTAINER: baseline at start, liveness probe fails on a change', () => {
     const c = container(synth({ strategy: ReloadStrategy.RESTART_CONTAINER, watch: { interval: Duration.seconds(2) } }));
     expect(c.command.slice(0, 4)).toEqual(['/bin/sh', '/hot-reload/supervisor.sh', 'baseline', '--']);

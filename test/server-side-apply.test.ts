@@ -40,8 +40,10 @@ test('quantities are canonical: 1Gi, never 1024Mi; 1, never 1000m', () => {
 test('a writable code mount from a claim and a NodePort Service carry none of the dropped fields either', () => {
   const yaml = yamlOf((c) => new HotReloadDeployment(c, 'web', {
     ...ReloadPresets.node(), image: 'node:22-slim', nodePort: 30080, codeVolume: { claimName: 'web-code' },
+    volumes: [{ mountPath: '/cache', emptyDir: true }, { mountPath: '/data', claimName: 'uploads' }],
   }));
   expect(yaml).toMatch(/claimName: web-code/);
+  expect(yaml).toMatch(/claimName: uploads/);
   expect(yaml).toMatch(/type: NodePort/);
   for (const field of DROPPED) expect(yaml).not.toMatch(field);
 });

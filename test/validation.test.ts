@@ -79,6 +79,10 @@ const cases: [string, (chart: Chart) => void, RegExp[]][] = [
   }), [/\[test\/web\] onChange=.*: ReloadStrategy.RESTART_CONTAINER restarts the container and runs no onChange commands. Fix: use ReloadStrategy.SUPERVISOR/]],
   ['image pull Secret neither defined nor declared external', (c) => rawDeployment(c, 'web', { app: 'web' }, { imagePullSecrets: [{ name: 'regcred' }] }),
     [/imagePullSecrets\[0\].name="regcred": no Secret "regcred" is defined/]],
+  ['extra volume over the code mount', (c) => app(c, { volumes: [{ mountPath: '/code/cache', emptyDir: true }] }),
+    [/\[test\/web\] volumes\[0\]\.mountPath="\/code\/cache": overlaps the code mount \/code\. Fix: mount it elsewhere/]],
+  ['extra volume with two sources', (c) => app(c, { volumes: [{ mountPath: '/data', claimName: 'data', emptyDir: true }] }),
+    [/\[test\/web\] volumes\[0\]=.*: must name exactly one source \(got claimName, emptyDir\)\. Fix: give one of claimName, hostPath/]],
   ['upper-case storage name', (c) => new HostPathStorage(c, 'MySQL', { path: '/srv/db' }), [/\[test\/MySQL\] name="MySQL": not a valid DNS-1123 name.*Fix: use a name like "mysql"/]],
 ];
 

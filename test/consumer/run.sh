@@ -96,6 +96,8 @@ const all = loadManifests('$TS/dist-all');
 const api = all.find((o) => o.kind === 'Deployment' && o.metadata.name === 'api').spec.template.spec;
 const claim = all.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name.includes('api-code')).metadata.name;
 assert.equal(api.volumes.find((v) => v.name === 'code').persistentVolumeClaim.claimName, claim);
+const configMap = all.find((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('api-settings')).metadata.name;
+assert.deepEqual(api.volumes.find((v) => v.name === 'volume-0').configMap, { name: configMap });
 const secret = all.find((o) => o.kind === 'Secret').metadata.name;
 assert.deepEqual(api.containers[0].env.find((e) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef, { name: secret, key: 'password' });
 assert.deepEqual(api.containers[0].envFrom, [{ secretRef: { name: secret } }]);

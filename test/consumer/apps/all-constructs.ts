@@ -13,6 +13,7 @@ const chart = new Chart(app, 'everything', { namespace: 'shop' });
 
 const credentials = new kplus.Secret(chart, 'db-credentials', { stringData: { 'username': 'shop', 'password': 'dev', 'root-password': 'dev' } });
 const code = new kplus.PersistentVolumeClaim(chart, 'api-code', { storage: Size.gibibytes(1), accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE] });
+const settings = new kplus.ConfigMap(chart, 'api-settings', { data: { 'settings.toml': 'debug = true\n' } });
 
 const db = new MySql(chart, 'db', {
   database: 'shop',
@@ -26,6 +27,7 @@ new HotReloadDeployment(chart, 'api', {
   image: 'python:3.12-slim',
   imagePullPolicy: ImagePullPolicy.IF_NOT_PRESENT,
   codeVolume: { claimName: code.name },
+  volumes: [{ mountPath: '/etc/shop', configMapName: settings.name }, { mountPath: '/var/cache/shop', emptyDir: true }],
   env: { DB_HOST: db.host('shop') },
   secretEnv: { DB_PASSWORD: { secretName: credentials.name, key: 'password' } },
   envFromSecrets: [credentials.name],
