@@ -235,7 +235,7 @@ export class HotReloadDeployment extends Construct {
     const extra = this.mountVolumes(props.volumes ?? [], codeMountPath);
     // Pod volumes follow the mounts: code, supervisor, tmp, then ours. For those from a claim,
     // cdk8s-plus writes `readOnly: false`, which the API server drops.
-    const fromClaims = [props.codeVolume?.hostPath === undefined ? 0 : -1, ...extra.map((v, i) => (v.claimName !== undefined ? 3 + i : -1))];
+    const fromClaims = [props.codeStorage !== undefined || props.codeVolume?.claimName !== undefined ? 0 : -1, ...extra.map((v, i) => (v.claimName !== undefined ? 3 + i : -1))];
     dropWorkloadDefaults(this.deployment, fromClaims.filter((i) => i >= 0));
 
     if (nodePort !== undefined) {
