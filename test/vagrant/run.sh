@@ -113,7 +113,9 @@ if ! virsh pool-info default >/dev/null 2>&1; then
   virsh pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
   virsh pool-autostart default >/dev/null
 fi
-virsh pool-info default | grep -q 'State: *running' || virsh pool-start default >/dev/null
+# (libvirtd may be autostarting it right now)
+virsh pool-start default >/dev/null 2>&1 || true
+[[ $(virsh pool-info default) =~ State:\ +running ]] || { echo "error: libvirt storage pool 'default' is not running" >&2; exit 1; }
 
 # Both networks exist only inside this machine: drop whatever the guest sends elsewhere.
 iptables -t raw -N HOTRELOAD_VAGRANT 2>/dev/null || iptables -t raw -F HOTRELOAD_VAGRANT
@@ -125,7 +127,7 @@ done
 iptables -t raw -C PREROUTING -j HOTRELOAD_VAGRANT 2>/dev/null || iptables -t raw -I PREROUTING -j HOTRELOAD_VAGRANT
 
 # --- the box (built once per recipe, cached in VAGRANT_HOME) ----------------------
-if vagrant box list 2>/dev/null | grep -q "^$BOX_NAME "; then
+if grep -q "^$BOX_NAME " <<<"$(vagrant box list 2>/dev/null)"; then
   step "box $BOX_NAME: cached"
 else
   step "building box $BOX_NAME (mmdebstrap, ~5 min)"
@@ -153,7 +155,7 @@ if [[ ! -f $MIRROR/done ]]; then
 fi
 # Its address appears with vagrant-libvirt's management network, during `vagrant up`.
 (
-  for _ in $(seq 600); do ip -4 -o addr show | grep -q " $MGMT_NET.1/" && break; sleep 0.5; done
+  for _ in $(seq 600); do [[ $(ip -4 -o addr show) == *" $MGMT_NET.1/"* ]] && break; sleep 0.5; done
   exec /usr/bin/python3 -m http.server "$GALAXY_PORT" --bind "$MGMT_NET.1" --directory "$MIRROR"
 ) >"$WORK/galaxy.log" 2>&1 &
 started_pids+=("$!")
@@ -163,13 +165,27 @@ started_pids+=("$!")
 # limited play does not build.
 step "vagrant up --provider=libvirt (driver $KUBE_LIBVIRT_DRIVER, box $KUBE_BOX)"
 cd "$ROOT"
-rc=0
+# Output live and in up.log, each line stamped with the seconds since `vagrant up`
+# started (the stage times in docs/vagrant-libvirt.md), without the progress bar.
+stamp() {
+  local t0=$SECONDS line
+  while IFS= read -r line; do
+    line="${line//$'\e'\[K/}"
+    [[ $line == Progress:* ]] && continue
+    printf '[%4ds] %s\n' "$((SECONDS - t0))" "$line"
+  done
+}
+set +e
 VAGRANT_LOG=info timeout 1500 vagrant up --provider=libvirt --provision-with ansible-bootstrap,ansible \
-  2>"$WORK/vagrant-info.log" >"$WORK/up.raw" || rc=$?
-# Without colours and the upload progress bar.
-tr '\r' '\n' <"$WORK/up.raw" | sed 's/\x1b\[[0-9;]*[mK]//g' | grep -v '^Progress: ' >"$WORK/up.log" || true
-cat "$WORK/up.log"
+  2>"$WORK/vagrant-info.log" | stdbuf -oL tr '\r' '\n' | stamp | tee "$WORK/up.log"
+rc=${PIPESTATUS[0]}
+set -e
+sed -E 's/^\[ *[0-9]+s\] //' "$WORK/up.log" >"$WORK/up.txt"
 step "vagrant up rc=$rc"
+at() { grep -m1 -F "$1" "$WORK/up.log" | sed -E 's/^\[ *([0-9]+)s\].*/\1s/'; }
+echo "stages (s since vagrant up): domain started $(at 'Starting domain.'), SSH ready $(at 'Machine booted and ready!')," \
+     "virtiofs mounted $(at 'Configuring and enabling network'), galaxy $(at 'Running ansible-galaxy...')," \
+     "playbook $(at 'Running ansible-playbook...'), recap $(at 'PLAY RECAP')"
 if ((rc == 0)); then pass "vagrant up --provider=libvirt exits 0"; else
   fail "vagrant up --provider=libvirt rc=$rc"; grep -E 'ERROR|Error|error' "$WORK/vagrant-info.log" | tail -20
 fi
@@ -194,23 +210,23 @@ if ((ok)); then pass "ansible-playbook got limit, inventory, extra vars {node_na
   fail "ansible-playbook command: ${playbook_cmd:-not run}"
 fi
 downloads="$(grep -cE "^$MGMT_NET\.[0-9]+ .*\"GET /download/[a-z]+-[a-z]+-[0-9.]+\.tar\.gz HTTP/1\.[01]\" 200" "$WORK/galaxy.log" || true)"
-installed="$(grep -cE "^[a-z]+\.[a-z]+:[0-9.]+ was installed successfully" "$WORK/up.log" || true)"
+installed="$(grep -cE "^[a-z]+\.[a-z]+:[0-9.]+ was installed successfully" "$WORK/up.txt" || true)"
 if ((downloads == 3 && installed == 3)); then
   pass "ansible-galaxy in the guest downloaded and installed the 3 pinned collections from the mirror"
 else
   fail "galaxy: $downloads downloads from the guest, $installed installed"; cat "$WORK/galaxy.log"
 fi
-if ! grep -qE 'Reading package lists|apt-get' "$WORK/up.log" && grep -q 'Running provisioner: ansible-bootstrap' "$WORK/up.log"; then
+if ! grep -qE 'Reading package lists|apt-get' "$WORK/up.txt" && grep -q 'Running provisioner: ansible-bootstrap' "$WORK/up.txt"; then
   pass "ansible-bootstrap found ansible-core + python3-kubernetes in the box (no apt-get)"
 else
   fail "ansible-bootstrap did not run, or ran apt-get"
 fi
 play1="PLAY [Provision a single-node Kubernetes 1.33 (containerd, kubeadm, Flannel) and the app image]"
-if grep -qF "$play1" "$WORK/up.log" && grep -A2 -F 'TASK [Gathering Facts]' "$WORK/up.log" | grep -q '^ok: \[kube\]' &&
-   grep -qE '^kube +: ok=1 +changed=0 +unreachable=0 +failed=0' "$WORK/up.log"; then
+if grep -qF "$play1" "$WORK/up.txt" && grep -A2 -F 'TASK [Gathering Facts]' "$WORK/up.txt" | grep -c '^ok: \[kube\]' >/dev/null &&
+   grep -qE '^kube +: ok=1 +changed=0 +unreachable=0 +failed=0' "$WORK/up.txt"; then
   pass "main.yml's first play started on host kube and gathered facts (tags=always: no role task ran)"
 else
-  fail "main.yml's first play: $(grep -E '^(PLAY|TASK|ok|fatal|kube|localhost)' "$WORK/up.log" | head -20)"
+  fail "main.yml's first play: $(grep -E '^(PLAY|TASK|ok|fatal|kube|localhost)' "$WORK/up.txt" | head -20)"
 fi
 
 # --- the guest itself ---------------------------------------------------------------
@@ -222,8 +238,8 @@ else
   # Synced folder: virtiofs, the same bytes, live both ways.
   mapfile -t files < <(git -C "$ROOT" ls-files ansible Vagrantfile dist)
   host_sums="$(cd "$ROOT" && sha256sum "${files[@]}")"
-  guest_sums="$(gssh "cd /vagrant && sha256sum ${files[*]}" 2>&1)"
-  fstype="$(gssh 'findmnt -n -o FSTYPE /vagrant')"
+  guest_sums="$(gssh "cd /vagrant && sha256sum ${files[*]}" 2>&1)" || true
+  fstype="$(gssh 'findmnt -n -o FSTYPE /vagrant')" || true
   if [[ $fstype == virtiofs && $host_sums == "$guest_sums" ]]; then
     pass "/vagrant is a virtiofs mount of the project: ${#files[@]} files (ansible/, Vagrantfile, dist/) byte-identical"
   else
@@ -242,28 +258,28 @@ else
   rm -f "$ROOT/.vagrant/test-vagrant-host" "$ROOT/.vagrant/test-vagrant-guest"
   rmdir "$ROOT/.vagrant" 2>/dev/null || true
 
-  inventory="$(gssh 'cat /tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory')"
+  inventory="$(gssh 'cat /tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory')" || true
   if grep -qx 'kube ansible_connection=local' <<<"$inventory"; then
     pass "generated inventory: kube ansible_connection=local"
   else
     fail "inventory: $inventory"
   fi
-  collections="$(gssh 'ansible-galaxy collection list --format json 2>/dev/null')"
+  collections="$(gssh 'ansible-galaxy collection list --format json 2>/dev/null')" || true
   if got="$(/usr/bin/python3 "$ROOT/test/provision/check_pins.py" "$ROOT/ansible/requirements.yml" <<<"$collections" 2>&1)"; then
     pass "the vagrant user's collections equal requirements.yml's pins"
   else
     fail "guest collections vs requirements.yml: $got"
   fi
   # become: sudo's own log of ansible's module run (vagrant -> root).
-  sudo_log="$(gssh 'sudo journalctl -q --no-pager -o cat _COMM=sudo')"
-  become="$(grep -F 'vagrant : ' <<<"$sudo_log" | grep -F 'USER=root ; COMMAND=/bin/sh -c echo BECOME-SUCCESS-' |
-            grep -F AnsiballZ_setup.py | head -1)"
+  sudo_log="$(gssh 'sudo journalctl -q --no-pager -o cat _COMM=sudo')" || true
+  become="$(grep -F 'vagrant : PWD=/vagrant/ansible ; USER=root ; ' <<<"$sudo_log" |
+            grep -F "COMMAND=/bin/sh -c 'echo BECOME-SUCCESS-" | grep -F AnsiballZ_setup.py | head -1)" || true
   if [[ -n $become ]]; then
     pass "facts were gathered by vagrant through sudo to root (become): ${become:0:150}..."
   else
     fail "no sudo log of vagrant -> root running AnsiballZ_setup.py: $(tail -5 <<<"$sudo_log")"
   fi
-  net="$(gssh 'hostname; ip -4 -o addr show')"
+  net="$(gssh 'hostname; ip -4 -o addr show')" || true
   if grep -qx kube <<<"$net" && grep -q " inet 192.168.56.10/24 " <<<"$net"; then
     pass "hostname kube, private network address 192.168.56.10/24"
   else
