@@ -261,7 +261,8 @@ strays() {
     for f in /proc/[0-9]*/stat; do
       { read -r st < "$f"; } 2>/dev/null || continue
       p=${st%% *}; set -- ${st##*) }
-      [ "$2" = 1 ] && [ "$p" != "${app_pid:-x}" ] && [ "$p" != "${helper:-x}" ] && [ "$p" != "${scan_pid:-x}" ] || continue
+      [ "$2" = 1 ] && [ "$1" != Z ] && [ "$p" != "${app_pid:-x}" ] && [ "$p" != "${helper:-x}" ] \
+        && [ "$p" != "${scan_pid:-x}" ] && [ "$p" != "${sleeper:-x}" ] || continue
       case " $out " in *" $p "*) ;; *) out="$out $p";; esac
     done
   fi
@@ -281,7 +282,16 @@ stop_app() {
   STRAYS=
   [ -n "$app_mark" ] && strays "$app_mark"
   [ -n "$app_pid" ] || [ -n "$STRAYS" ] || return 0
-  left=$STRAYS
+  terminate "$STRAYS"
+  [ -n "$app_pid" ] && wait "$app_pid" 2>/dev/null
+  app_pid=
+  # Children of the app that had left its group are orphans only now (PID 1 sees them as such).
+  if [ "$$" = 1 ] && [ -n "$app_mark" ]; then strays "$app_mark"; [ -n "$STRAYS" ] && terminate "$STRAYS"; fi
+}
+
+# terminate STRAYS: TERM the app's group (while app_pid is set) and STRAYS; KILL after the grace period.
+terminate() {
+  left=$1
   [ -n "$left" ] && log "stopping $(echo $left | wc -w | tr -d ' ') process(es) that left the app's process group$( [ "$$" = 1 ] && echo ' (the supervisor is PID 1 and reaps every orphan)'): $(names_of "$left")"
   if [ -n "$app_pid" ]; then kill -TERM -"$app_pid" 2>/dev/null || kill -TERM "$app_pid" 2>/dev/null; fi
   [ -n "$left" ] && kill -TERM $left 2>/dev/null
@@ -296,8 +306,6 @@ stop_app() {
     [ -n "$app_pid" ] && { kill -KILL -"$app_pid" 2>/dev/null || kill -KILL "$app_pid" 2>/dev/null; }
     [ -n "$left" ] && kill -KILL $left 2>/dev/null
   fi
-  [ -n "$app_pid" ] && wait "$app_pid" 2>/dev/null
-  app_pid=
 }
 
 on_signal() {

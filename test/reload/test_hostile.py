@@ -260,3 +260,36 @@ def test_9_unreadable_directory_is_named(case, synth, userland):
     finally:
         case.tree.op(lambda: os.chmod(case.tree.p("secret"), 0o755))
     assert "warning: 1 entr(y/ies) cannot be read, changes there are not seen: " in out and "secret" in out, out
+
+
+def test_8_pid1_stops_orphans_that_cleared_their_environment(case, synth, userland):
+    """As PID 1 of its container (here: of a PID namespace), the supervisor also stops a daemon that
+    left the group *and* dropped the environment mark (env -i), once it is re-parented to it."""
+    case.tree.write("a.txt", "1\n")
+    argv = ["unshare", "--pid", "--fork", "--mount-proc",
+            userland["shell"] or "/bin/sh", synth.script, "supervise", "--",
+            "sh", "-c", "env -i setsid sleep 301 & exec sleep 200"]
+    env = {"PATH": userland["path"], "HOT_RELOAD_WATCH": case.watch, "HOT_RELOAD_STATE_DIR": case.state,
+           "HOT_RELOAD_GRACE": "1"}
+    log = os.path.join(case.root, "pid1.log")
+    with open(log, "w") as out:
+        p = subprocess.Popen(argv, env=env, cwd=case.watch, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def daemons301():   # this run's daemons: in the namespace, below unshare
+            return [q for q in h.descendants(p.pid) if h.cmdline(q) == "sleep 301"]
+        first = h.wait_until(daemons301, 10)
+        assert len(first) == 1, first
+        case.tree.write("a.txt", "2\n")
+        assert h.wait_until(lambda: "restarted" in open(log).read(), 10), open(log).read()
+        time.sleep(0.5)
+        assert not h.alive(first[0]), f"the orphaned daemon of the first start still runs\n{open(log).read()}"
+        assert "that left the app's process group (the supervisor is PID 1 and reaps every orphan)" in open(log).read()
+    finally:   # unshare ignores TERM: signal the supervisor, the namespace's PID 1, itself
+        for q in h.descendants(p.pid)[:1] or [p.pid]:
+            os.kill(q, signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            for q in h.descendants(p.pid) + [p.pid]:
+                os.kill(q, signal.SIGKILL)
+            p.wait(5)
