@@ -4,8 +4,9 @@ A request borrows a connection and gives it back; the pool keeps up to `size` of
 request costs no TCP connect, TLS handshake or login (the original opened one per request).
 - A connection idle for more than `ping_after` seconds is pinged first and replaced if the server
   dropped it (restart, wait_timeout), so a request never fails on a stale connection.
-- No state leaks between requests: on return the transaction is rolled back (a read snapshot or a
-  half-done write ends there), and a connection that saw any error is closed, not reused.
+- No state leaks between requests: connections are in autocommit mode (no read snapshot survives a
+  statement), an explicit transaction left open is rolled back on return, and a connection that saw
+  any error is closed, not reused.
 - More than `size` concurrent requests wait up to `acquire_timeout` for one, then get a 503.
 - Failures that mean "the database is away" open the circuit breaker (breaker.py).
 Thread- and greenlet-safe (the gevent worker patches threading before this module is imported).
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import pymysql
+from pymysql.constants import SERVER_STATUS
 
 from breaker import CircuitBreaker
 from storage import DatabaseUnavailable, describe
@@ -65,7 +67,10 @@ class ConnectionPool:
                     trial = self.breaker.before()
                 conn = self._checkout()
                 yield conn
-                conn.rollback()  # end the request's transaction: nothing carries over
+                # Autocommit (storage.py): a transaction is open only after an explicit BEGIN, and
+                # then server_status (from its OK packet) says so. End it: nothing carries over.
+                if conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                    conn.rollback()
             except UNAVAILABLE_ERRORS as exc:
                 self._discard(conn)
                 self._failed(exc)

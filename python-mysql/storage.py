@@ -70,7 +70,9 @@ def connect(cfg: Config, timeout: float | None = None) -> pymysql.connections.Co
             connect_timeout=timeout or CONNECT_TIMEOUT_S,
             read_timeout=timeout or IO_TIMEOUT_S,
             write_timeout=timeout or IO_TIMEOUT_S,
-            autocommit=False,
+            # Each statement is its own transaction: no read snapshot or open transaction can
+            # outlive a request on a pooled connection, and no COMMIT/ROLLBACK round trips.
+            autocommit=True,
         )
     except pymysql.MySQLError as exc:
         raise DatabaseUnavailable(describe(exc)) from exc
@@ -118,18 +120,15 @@ def _row(row: tuple) -> dict:
 
 
 def insert_score(conn: pymysql.connections.Connection, score: int) -> dict:
-    # The timestamp comes from the DB clock in UTC, so rows from several app
-    # replicas sort consistently whatever their local time zone.
+    # The timestamp comes from the DB clock in UTC, so rows from several app replicas sort
+    # consistently whatever their local time zone. Read first, then one INSERT: the row is
+    # stored (autocommit) exactly when the INSERT succeeds, and the response needs no re-read.
     with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO scores (score, created_at) VALUES (%s, UTC_TIMESTAMP(6))",
-            (score,),
-        )
+        cur.execute("SELECT UTC_TIMESTAMP(6)")
+        (created_at,) = cur.fetchone()
+        cur.execute("INSERT INTO scores (score, created_at) VALUES (%s, %s)", (score, created_at))
         new_id = cur.lastrowid
-        cur.execute("SELECT id, score, created_at FROM scores WHERE id = %s", (new_id,))
-        row = cur.fetchone()
-    conn.commit()
-    return _row(row)
+    return _row((new_id, score, created_at))
 
 
 def latest_scores(conn: pymysql.connections.Connection, limit: int) -> list[dict]:
@@ -139,7 +138,6 @@ def latest_scores(conn: pymysql.connections.Connection, limit: int) -> list[dict
             (limit,),
         )
         rows = cur.fetchall()
-    conn.rollback()  # end the read transaction (REPEATABLE READ snapshot)
     return [_row(r) for r in rows]
 
 
@@ -148,4 +146,3 @@ def check_query(conn: pymysql.connections.Connection) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM scores LIMIT 1")
         cur.fetchall()
-    conn.rollback()
