@@ -75,12 +75,12 @@ for t in mmdebstrap umoci jq; do command -v $t >/dev/null ||
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends mmdebstrap umoci jq >/dev/null; done
 start=$SECONDS
 log="$VM_LOGS/images.log"
-vm_say "building the registry stand-in images (cold ~3 min; log $log)"
+vm_say "building the registry stand-in images (cold ~3-5 min; log $log)"
 mkdir -p "$VM_IMAGES" "$VM_LOGS"
 work=$(mktemp -d "$VM_CACHE/images.XXXXXX")
-trap 'set +x; rm -rf --one-file-system "$work"' EXIT
-{
-  set -x
+trap 'rm -rf --one-file-system "$work"' EXIT
+build() {
+  set -euxo pipefail
   # Control plane, kube-proxy, etcd, flannel: one base layer (iptables/nft for kube-proxy and flanneld's
   # masquerade rules, cp for flannel's install containers), one layer per binary.
   rootfs "$work/k8s-rootfs" iptables,nftables,conntrack
@@ -115,7 +115,10 @@ trap 'set +x; rm -rf --one-file-system "$work"' EXIT
   rename_archive "$e2e_images/mariadb/image.tar" "$VM_IMAGES/mysql.tar.new" "docker.io/library/mysql:8.4"
   for f in "$VM_IMAGES"/*.tar.new; do mv "$f" "${f%.new}"; done
   install -m 0644 "$flannel_src" "$VM_IMAGES/kube-flannel.yml"
-} >"$log" 2>&1 || { tail -n 30 "$log" >&2; vm_die "image build failed (log: $log)"; }
+}
+# In the background, not under `||`: bash ignores set -e in a function called as a condition.
+build >"$log" 2>&1 &
+wait $! || { tail -n 30 "$log" >&2; vm_die "image build failed (log: $log)"; }
 chmod -R a+rX "$VM_IMAGES"
 echo "$want" >"$VM_IMAGES/.stamp"
 vm_say "images built in $((SECONDS - start))s: $(cd "$VM_IMAGES" && ls -- *.tar | tr '\n' ' ')"
