@@ -242,8 +242,8 @@ deleting_recreated() {
   ( sleep 25; k patch configmap settings -n "$TNS" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 ) &
   deploy_path "$st"
   wait
-  uid1=$(k get configmap settings -n "$TNS" -o jsonpath='{.metadata.uid}')
-  ts=$(k get configmap settings -n "$TNS" -o jsonpath='{.metadata.deletionTimestamp}')
+  uid1=$(k get configmap settings -n "$TNS" -o jsonpath='{.metadata.uid}' 2>/dev/null || true)
+  ts=$(k get configmap settings -n "$TNS" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null || true)
   echo "  rc=$rc $(recap); ConfigMap uid $uid0 -> $uid1, deletionTimestamp '${ts}'"
   (( rc == 0 )) && [[ -n $uid1 && $uid1 != "$uid0" && -z $ts ]]
 }
