@@ -58,6 +58,14 @@ export KUBE_GALAXY_SERVER="http://$MGMT_NET.1:$GALAXY_PORT/"
 export KUBE_ANSIBLE_TAGS=always
 unset KUBE_IP KUBE_MEMORY KUBE_CPUS KUBE_BOX_VERSION
 
+# A wrong driver is refused before anything boots, naming the variable and the fix.
+out="$(cd "$ROOT" && KUBE_LIBVIRT_DRIVER=xen vagrant validate --ignore-provider 2>&1)" && rc=0 || rc=$?
+if ((rc != 0)) && grep -qF 'KUBE_LIBVIRT_DRIVER="xen" is not kvm or qemu; unset it (kvm) or set KUBE_LIBVIRT_DRIVER=qemu' <<<"$out"; then
+  pass "the Vagrantfile refuses KUBE_LIBVIRT_DRIVER=xen naming the variable and the fix"
+else
+  fail "KUBE_LIBVIRT_DRIVER=xen (rc=$rc): $out"
+fi
+
 # --- cleanup: everything this run started, in reverse -----------------------------
 started_pids=()
 nets_before=""
