@@ -13,25 +13,49 @@ from conftest import REPO_DIR
 
 # Env the chart may set beyond what the app reads: interpreter settings, and the
 # reload supervisor's own settings (it wraps the app's command in the same container).
-ALLOWED_EXTRAS = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
+# GUNICORN_CMD_ARGS: the gunicorn preset's config (it loads the app's gunicorn.conf.py; test_reload.py
+# runs the app under it).
+ALLOWED_EXTRAS = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "GUNICORN_CMD_ARGS"}
 SUPERVISOR_PREFIX = "HOT_RELOAD_"
 
 
-def chart_container(deployment: str, name: str) -> dict:
-    """A container of the synthesized chart (dist/, or CHART_DIR to check a fresh synth)."""
+def chart_objects() -> list[dict]:
+    """The objects of the synthesized chart (dist/, or CHART_DIR to check a fresh synth)."""
     chart_dir = Path(os.environ.get("CHART_DIR", REPO_DIR / "dist"))
     files = sorted(chart_dir.glob("*.k8s.yaml"))
     if not files:
         pytest.fail(f"no {chart_dir}/*.k8s.yaml found: run `npm run synth` first")
-    found = []
-    for path in files:
-        for doc in yaml.safe_load_all(path.read_text()):
-            if (doc or {}).get("kind") == "Deployment" and doc["metadata"]["name"] == deployment:
-                for container in doc["spec"]["template"]["spec"]["containers"]:
-                    if container["name"] == name:
-                        found.append((path.name, container))
-    assert len(found) == 1, f"expected one Deployment {deployment} with container {name} in {files}, found {len(found)}"
-    return found[0][1]
+    return [doc for path in files for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def chart_container(deployment: str, name: str) -> dict:
+    found = [container for doc in chart_objects()
+             if doc.get("kind") == "Deployment" and doc["metadata"]["name"] == deployment
+             for container in doc["spec"]["template"]["spec"]["containers"] if container["name"] == name]
+    assert len(found) == 1, f"expected one Deployment {deployment} with container {name}, found {len(found)}"
+    return found[0]
+
+
+def chart_gunicorn_env(dest: Path) -> dict[str, str]:
+    """GUNICORN_CMD_ARGS of the app container, if the chart sets it, with the config files it names
+    (from the chart's ConfigMaps) written to dest: gunicorn configured exactly as in the pod."""
+    env = {e["name"]: e.get("value") for e in chart_container("python-mysql", "app").get("env", [])}
+    args = env.get("GUNICORN_CMD_ARGS")
+    if not args:
+        return {}
+    mount_paths = [m["mountPath"] for m in chart_container("python-mysql", "app").get("volumeMounts", [])]
+    dest.mkdir(parents=True, exist_ok=True)
+    for doc in chart_objects():
+        if doc.get("kind") != "ConfigMap":
+            continue
+        for key, content in (doc.get("data") or {}).items():
+            for mount_path in mount_paths:
+                path = f"{mount_path}/{key}"
+                if path in args:
+                    local = dest / key
+                    local.write_text(content)
+                    args = args.replace(path, str(local))
+    return {"GUNICORN_CMD_ARGS": args}
 
 
 def app_container() -> dict:

@@ -14,7 +14,8 @@ import requests
 
 from conftest import APP_DIR
 from harness import TMP, Gunicorn, app_venv_bin, wait_until
-from rawhttp import timed_get
+from rawhttp import exchange, json_error, timed_get
+from test_chart_env import chart_gunicorn_env
 
 
 def add_marker_route(code: os.PathLike, token: str) -> None:
@@ -35,14 +36,21 @@ class MasterImportsFlask(Gunicorn):
         super()._spawn(launcher, **kw)
 
 
-@pytest.mark.parametrize("server_class", [Gunicorn, MasterImportsFlask], ids=["plain", "flask-in-master"])
-def test_hup_reloads_new_code_in_place(app_env, server_class):
-    code = TMP / f"hup-code-{server_class.__name__}"
+@pytest.mark.parametrize("variant", ["plain", "flask-in-master", "chart-preset"])
+def test_hup_reloads_new_code_in_place(app_env, variant):
+    """chart-preset: gunicorn configured as the synthesized chart configures it (the gunicorn preset's
+    GUNICORN_CMD_ARGS and config from its ConfigMap, which loads the app's gunicorn.conf.py)."""
+    code = TMP / f"hup-code-{variant}"
     shutil.copytree(APP_DIR, code, ignore=shutil.ignore_patterns("tests", "__pycache__", "*.pyc"))
-    server = server_class(f"hup-{server_class.__name__}", code, app_env, workers=2)
+    env = dict(app_env)
+    if variant == "chart-preset":
+        env.update(chart_gunicorn_env(TMP / "chart-config"))
+    server_class = MasterImportsFlask if variant == "flask-in-master" else Gunicorn
+    server = server_class(f"hup-{variant}", code, env, workers=2)
     server.start()
     try:
         server.wait_healthy()
+        wait_until(lambda: len(server.worker_pids()) == 2, 30, "both workers to boot")
         master, old_workers = server.proc.pid, server.worker_pids()
         assert len(old_workers) == 2
         probes: list[tuple[int, float]] = []
@@ -69,6 +77,10 @@ def test_hup_reloads_new_code_in_place(app_env, server_class):
         print(f"HUP: new code served after {took:.2f}s; {len(probes)} probes meanwhile")
         assert server.running and server.proc.pid == master
         assert probes and all(status == 200 for status, _ in probes), [p for p in probes if p[0] != 200]
-        assert "Traceback" not in server.log.read_text()
+        log = server.log.read_text()
+        assert "Traceback" not in log
+        assert "Using worker: gevent" in log  # the app's gunicorn.conf.py was read
+        status, _ = json_error(exchange(server.port, b"GARBAGE\r\n\r\n"))  # its hook too
+        assert status == 400
     finally:
         server.stop()
