@@ -138,6 +138,7 @@ class Session:
         return d
 
     def stop(self):
-        summary_ = self.client.stop()
-        self.mech.stop()
-        return summary_
+        try:
+            return self.client.stop()
+        finally:
+            self.mech.stop()        # never leave a reloader running, whatever the client did
