@@ -20,8 +20,8 @@ need_apt_packages() {
   fi
   local sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
   echo "reload suite: installing ${missing[*]} (apt-get)" >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >/dev/null \
     || { echo "reload suite: apt-get install ${missing[*]} failed" >&2; return 1; }
 }
 
