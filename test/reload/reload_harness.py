@@ -437,3 +437,21 @@ class Tree:
         self.check()
         assert not self.foreign, "something other than the test changed the watched tree:\n" + \
             "\n".join(self.foreign[:20])
+
+
+# A stdlib-only app for the tests (no gunicorn boot time): serves "<MODE> master=<pid>", where MODE is in
+# the file, so an edit changes the answer; it exits 3 at once while MODE starts with CRASH. Format with
+# mode=...; it has 12 lines, so a line a test appends is line 13.
+STDLIB_APP = '''import http.server, os, sys
+MODE = "{mode}"
+if MODE.startswith("CRASH"):
+    sys.exit(3)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"{{MODE}} master={{os.getpid()}}\\n".encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+'''

@@ -16,22 +16,10 @@ import reload_harness as h
 
 PY = sys.executable
 
-# A stdlib app: serves "<MODE> master=<pid>"; MODE is in the file, so an edit changes the answer.
-SERVE_PY = '''import http.server, os, sys
-MODE = "{mode}"
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"{{MODE}} master={{os.getpid()}}\\n".encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-'''
 
 
 def serve(case, mode, extra_env=None):
-    case.tree.write("serve.py", SERVE_PY.format(mode=mode))
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode=mode))
     return case.start(app=[PY, "serve.py", str(case.port)], extra_env=extra_env)
 
 
@@ -111,10 +99,10 @@ def test_3_same_size_edits_within_one_second(case, coarse_fs):
             time.sleep(0.01)
         first, second = f"x{attempt}", f"y{attempt}"
         mark = case.sup.mark()
-        case.tree.write("serve.py", SERVE_PY.format(mode=first))
+        case.tree.write("serve.py", h.STDLIB_APP.format(mode=first))
         case.served(first)
         st1 = os.stat(case.tree.p("serve.py"))
-        case.tree.write("serve.py", SERVE_PY.format(mode=second))
+        case.tree.write("serve.py", h.STDLIB_APP.format(mode=second))
         st2 = os.stat(case.tree.p("serve.py"))
         if (st1.st_size, st1.st_mtime_ns, st1.st_ctime_ns) == (st2.st_size, st2.st_mtime_ns, st2.st_ctime_ns):
             break      # the hard case happened: identical size, mtime and ctime
@@ -232,14 +220,14 @@ def daemons():
 
 def test_8_processes_that_leave_the_group(case):
     launcher = f"{PY} -c '{DAEMON}' & exec {PY} serve.py {case.port}"
-    case.tree.write("serve.py", SERVE_PY.format(mode="v0"))
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode="v0"))
     case.start(app=["sh", "-c", launcher])
     case.served("v0", 30)
     daemon = h.wait_until(daemons, 5)
     assert daemon, "the app's daemon did not start"
     assert h.proc_stat(daemon[0])[2] == daemon[0], "the daemon should lead its own group (setsid)"
     mark = case.sup.mark()
-    case.tree.write("serve.py", SERVE_PY.format(mode="v1"))
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode="v1"))
     case.served("v1")
     case.wait_log(rf"^hot-reload: stopping 1 process\(es\) that left the app's process group: {daemon[0]}\(", since=mark)
     time.sleep(0.3)

@@ -79,11 +79,11 @@ def test_build_before_swap(case):
     artifact = os.path.join(out, "serve.py")
     check_py = case.synth.local("/hot-reload/check-python.py")
     build = (f'sleep 1 && python3 {check_py} "$@" && cp serve.py {artifact}.next && mv -f {artifact}.next {artifact}')
-    case.tree.write("serve.py", SERVE.format(mode="v0"))
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode="v0"))
     case.start(app=[PY, artifact, str(case.port)], extra_env={"HOT_RELOAD_CHECK": build})
     case.served("v0", 30)                         # built before the first start
     mark = case.sup.mark()
-    case.tree.write("serve.py", SERVE.format(mode="v1"))
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode="v1"))
     case.wait_log(r"^hot-reload: change: 1 file\(s\): .*serve\.py", since=mark)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 0.7:            # the build takes 1 s: the old version serves meanwhile
@@ -93,26 +93,14 @@ def test_build_before_swap(case):
     line = case.wait_log(r"^hot-reload: restarted ", since=mark)[1]
     assert ", check 1." in line, line
     mark = case.sup.mark()
-    case.tree.write("serve.py", SERVE.format(mode="v2") + "if True\n")
+    case.tree.write("serve.py", h.STDLIB_APP.format(mode="v2") + "if True\n")
     line = case.wait_log(r"^hot-reload: check FAILED", 10, since=mark)[1]
-    assert "serve.py:12: SyntaxError" in line, line
+    assert "serve.py:13: SyntaxError" in line, line
     assert case.served("v1", 2)
     with open(artifact) as f:
         assert 'MODE = "v1"' in f.read(), "a failed build must not replace the artifact"
 
 
-SERVE = '''import http.server, os, sys
-MODE = "{mode}"
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"{{MODE}} master={{os.getpid()}}\\n".encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-# padding so that the syntax error appended by the test is on line 12
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-'''
 
 
 def test_stamp_detection_lists_nothing_when_idle(case):

@@ -12,20 +12,6 @@ import reload_harness as h
 
 PY = sys.executable          # the venv's python (absolute: busybox's PATH has the system python3)
 
-# A stdlib-only app for the crash-loop case: exits 3 at once while serve.py says CRASH, serves otherwise.
-SERVE_PY = '''import http.server, os, sys
-MODE = "{mode}"
-if MODE.startswith("CRASH"):
-    sys.exit(3)
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"{{MODE}} master={{os.getpid()}}\\n".encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-'''
 
 
 def grace(case):
@@ -61,12 +47,12 @@ def test_edit_reloads(case):
 
 def test_crash_loop(case):
     serve = "serve.py"
-    case.tree.write(serve, SERVE_PY.format(mode="CRASH-0"))
+    case.tree.write(serve, h.STDLIB_APP.format(mode="CRASH-0"))
     case.start(app=[PY, serve, str(case.port)])
     case.wait_log(r"^hot-reload: app exited with status 3", 15)
     for i in range(1, 20):                       # 20 crashes in all, each after an edit
         mark = case.sup.mark()
-        case.tree.write(serve, SERVE_PY.format(mode=f"CRASH-{i}"))
+        case.tree.write(serve, h.STDLIB_APP.format(mode=f"CRASH-{i}"))
         case.wait_log(r"^hot-reload: app exited with status 3", 15, since=mark)
     case.alive_check()
     # The app is down; the supervisor must idle (no restart loop, no busy loop) until the next edit.
@@ -78,7 +64,7 @@ def test_crash_loop(case):
     assert cpu < 0.2, f"supervisor used {cpu:.0%} of a core while the app was down (busy loop?)"
     assert not case.sup.log(r"^hot-reload: (restarted|app exited)", mark), "restarted without an edit"
     assert len(case.sup.log(r"^hot-reload: app exited with status 3")) == 20
-    case.tree.write(serve, SERVE_PY.format(mode="GOOD"))
+    case.tree.write(serve, h.STDLIB_APP.format(mode="GOOD"))
     case.served("GOOD")
     case.alive_check()
 
