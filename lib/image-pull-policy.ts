@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
-import { enumValue } from './storage-options';
+import { checkEnum } from './validation/checks';
 
 /** When the kubelet pulls the image (Kubernetes `imagePullPolicy`), for charts on any cdk8s-plus version. */
 export enum ImagePullPolicy {
@@ -20,5 +20,5 @@ const PULL_POLICIES: Record<ImagePullPolicy, kplus.ImagePullPolicy> = {
 
 /** Ours to cdk8s-plus-25's, checked (JavaScript callers can pass any string). */
 export function toPullPolicy(scope: Construct, field: string, policy: ImagePullPolicy): kplus.ImagePullPolicy {
-  return enumValue(scope, field, policy, PULL_POLICIES, 'ImagePullPolicy');
+  return checkEnum(scope, field, policy, PULL_POLICIES, 'ImagePullPolicy');
 }

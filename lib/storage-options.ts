@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
+import { checkEnum } from './validation/checks';
 import { ConfigurationError } from './validation/configuration-error';
 
 // The library's own enums, so that a chart on any cdk8s-plus version (or none) can pass them:
@@ -42,18 +43,10 @@ export function toAccessModes(scope: Construct, field: string, modes: StorageAcc
   if (!Array.isArray(modes) || modes.length === 0) {
     throw new ConfigurationError(scope.node.path, field, modes, 'a volume needs at least one access mode', 'omit it for [StorageAccessMode.READ_WRITE_ONCE]');
   }
-  return modes.map((m, i) => enumValue(scope, `${field}[${i}]`, m, ACCESS_MODES, 'StorageAccessMode'));
+  return modes.map((m, i) => checkEnum(scope, `${field}[${i}]`, m, ACCESS_MODES, 'StorageAccessMode'));
 }
 
 /** Ours to cdk8s-plus-25's, checked. */
 export function toReclaimPolicy(scope: Construct, field: string, policy: StorageReclaimPolicy): kplus.PersistentVolumeReclaimPolicy {
-  return enumValue(scope, field, policy, RECLAIM_POLICIES, 'StorageReclaimPolicy');
-}
-
-/** Looks a value of one of our enums up in its table, with a clear error for anything else. */
-export function enumValue<K extends string, V>(scope: Construct, field: string, value: K, table: Record<K, V>, enumName: string): V {
-  if (!Object.prototype.hasOwnProperty.call(table, value)) {
-    throw new ConfigurationError(scope.node.path, field, value, `not a ${enumName}`, `use one of ${Object.keys(table).map((k) => `"${k}"`).join(', ')} (${enumName}.*)`);
-  }
-  return table[value];
+  return checkEnum(scope, field, policy, RECLAIM_POLICIES, 'StorageReclaimPolicy');
 }

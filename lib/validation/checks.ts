@@ -153,3 +153,11 @@ function globSyntaxProblem(glob: string): string | undefined {
   }
   return undefined;
 }
+
+/** Looks a value of one of our enums up in its table, with a clear error for anything else. */
+export function checkEnum<K extends string, V>(scope: Construct, field: string, value: K, table: Record<K, V>, enumName: string): V {
+  if (!Object.prototype.hasOwnProperty.call(table, value)) {
+    throw new ConfigurationError(scope.node.path, field, value, `not a ${enumName}`, `use one of ${Object.keys(table).map((k) => `"${k}"`).join(', ')} (${enumName}.*)`);
+  }
+  return table[value];
+}
