@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import os
 import runpy
+import signal
 import sys
 import time
 
@@ -104,6 +105,45 @@ def post_fork(server, worker):
             time.sleep(1)
             sys.exit(1)
     worker.load_wsgi = load_wsgi
+
+
+_app_post_worker_init = globals().get("post_worker_init")
+
+
+def post_worker_init(worker):
+    """A gevent worker told to retire (HUP: the master TERMs the old workers as soon as it forked the
+    new ones) stops accepting at once, as gunicorn's sync worker does, instead of at its main loop's
+    next 1-second tick: otherwise it keeps answering with the old code while the new workers already
+    serve the new one. In-flight requests still finish within graceful_timeout."""
+    if callable(_app_post_worker_init):
+        _app_post_worker_init(worker)
+    try:
+        from gunicorn.workers.ggevent import GeventWorker
+    except ImportError:  # gevent is not installed: no gevent worker either
+        return
+    if isinstance(worker, GeventWorker):
+        _close_listeners_on_term(worker)
+
+
+def _close_listeners_on_term(worker):
+    import gevent
+    from gevent.baseserver import BaseServer
+
+    # The worker builds its servers inside run(), after this hook: note each one as it starts.
+    servers, start = [], BaseServer.start
+
+    def noted_start(server):
+        servers.append(server)
+        start(server)
+    BaseServer.start = noted_start
+
+    def handle_term():
+        worker.alive = False  # what the worker's own TERM handler does
+        for server in servers:
+            server.close()  # stops accepting, closes this process's copy of the listening socket
+    # A libev signal watcher wakes the event loop at once; a Python-level handler would only run
+    # once something else woke it (the next accepted request, served with the old code).
+    gevent.signal_handler(signal.SIGTERM, handle_term)
 
 
 # The config is executed again on every HUP: scan and import once per master.
