@@ -23,22 +23,24 @@ export interface WatchOptions {
 
   /**
    * Shortest time between two scans of the tree. The supervisor stretches it so that polling uses
-   * at most 2 % of one core (measured CPU time), up to `maxInterval`.
+   * at most 2 % of one core (measured CPU time), up to `maxInterval`; for a minute after a change
+   * (someone is editing) up to 10 %, so the next save is noticed sooner.
    * @default Duration.millis(100)
    */
   readonly interval?: Duration;
 
   /**
-   * Longest interval, reached on large trees: polling costs a `stat` per file, about 50-90 ms of CPU
-   * per scan of 10,000 files on a small VM. The cap keeps changes noticed within about a second,
-   * at the price of more than 2 % CPU on such trees (about 9 % for 10,000 files on that VM).
+   * Longest interval, reached on large trees: polling costs a `stat` per file, about 20 ms of CPU
+   * per scan of 10,000 files on a 2-core VM. The cap keeps changes noticed within about a second,
+   * at the price of more than 2 % CPU on larger trees (about 9 % for 50,000 files on that VM).
    * @default Duration.seconds(1)
    */
   readonly maxInterval?: Duration;
 
   /**
    * How long the tree must hold still before a restart, so that a burst of writes (an editor's
-   * save, a `git checkout`) restarts the app once.
+   * save, a `git checkout`) restarts the app once. A change whose timestamps are already that old
+   * when it is seen is not waited for again (GNU find; busybox always waits).
    * @default Duration.millis(50)
    */
   readonly debounce?: Duration;

@@ -32,13 +32,18 @@
 # The interval stretches so that polling uses at most 1/HOT_RELOAD_SCAN_SHARE of one core (default 50,
 # i.e. 2 %; measured as CPU time, so a busy node does not slow detection down), but never beyond
 # HOT_RELOAD_MAX_INTERVAL, so that changes on big trees are still noticed within about a second.
+# For HOT_RELOAD_ACTIVE_WINDOW seconds after a change (default 60: someone is editing), polling may
+# use up to 1/HOT_RELOAD_ACTIVE_SCAN_SHARE of a core (default 10, i.e. 10 %), so the next save is
+# noticed sooner; an idle tree costs the 2 % again.
 #
 # Change detection (docs/supervisor.md): a poll is one `find` that prints only the entries changed
 # since a stamp file (mtime, or ctime: `touch -r` and rsync); a directory's mtime moves on every
 # create, delete and rename in it, so an idle poll prints nothing and lists nothing. The stamp is
 # at least 2 s older than the previous poll, so coarse (1 s) timestamps and small clock skews lose
-# nothing; files modified that recently are also hashed (md5sum, up to 1 MiB), so two same-size
-# edits within one timestamp tick are told apart. Only a changed directory costs a full listing.
+# nothing; on a filesystem with 1-second timestamps, files modified that recently are also hashed
+# (md5sum, up to 1 MiB), so two same-size edits within one second are told apart. Only a changed
+# directory costs a full listing. A change whose timestamps are already HOT_RELOAD_DEBOUNCE old is
+# not waited for again.
 set -u
 
 WATCH=${HOT_RELOAD_WATCH:-.}
@@ -52,6 +57,8 @@ DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.05}
 GRACE=${HOT_RELOAD_GRACE:-5}
 MAX_INTERVAL=${HOT_RELOAD_MAX_INTERVAL:-1}
 SCAN_SHARE=${HOT_RELOAD_SCAN_SHARE:-50}
+ACTIVE_SHARE=${HOT_RELOAD_ACTIVE_SCAN_SHARE:-10}
+ACTIVE_WINDOW=${HOT_RELOAD_ACTIVE_WINDOW:-60}
 STATE=${HOT_RELOAD_STATE_DIR:-${TMPDIR:-/tmp}/hot-reload}
 NL='
 '
@@ -70,7 +77,9 @@ secs() { printf '%d.%02ds' $(($1 / 100)) $(($1 % 100)); }
 
 # --- configuration checks -------------------------------------------------
 case $INTERVAL$DEBOUNCE$GRACE$MAX_INTERVAL in *[!0-9.]*) die "HOT_RELOAD_INTERVAL/DEBOUNCE/GRACE/MAX_INTERVAL must be plain numbers of seconds, got '$INTERVAL' '$DEBOUNCE' '$GRACE' '$MAX_INTERVAL'";; esac
-case $SCAN_SHARE in ''|*[!0-9]*|0) die "HOT_RELOAD_SCAN_SHARE must be a positive integer, got '$SCAN_SHARE'";; esac
+for share in "SCAN_SHARE=$SCAN_SHARE" "ACTIVE_SCAN_SHARE=$ACTIVE_SHARE" "ACTIVE_WINDOW=$ACTIVE_WINDOW"; do
+  case ${share#*=} in ''|*[!0-9]*|0) die "HOT_RELOAD_${share%%=*} must be a positive integer, got '${share#*=}'";; esac
+done
 case $ACTION in
   restart) SIGNAL=;;
   signal:[A-Z]*) SIGNAL=${ACTION#signal:};;
@@ -105,6 +114,7 @@ PRE=-H$NL
 old_ifs=$IFS; IFS=:
 for dir in $WATCH; do PRE=$PRE$dir$NL; done
 IFS=$old_ifs
+ROOTS=$PRE
 set +f
 FILES=-type${NL}f$NL
 [ -n "$only" ] && FILES=$FILES"($NL$only$NL)$NL"
@@ -134,7 +144,19 @@ cand_args() {
   if [ -n "$CTIME_NEWER" ]; then ct=$CTIME_NEWER$NL$1; else ct=-cmin$NL-1; fi
   # (busybox find runs no `-exec {} +` inside parentheses: hence the test twice, unbracketed.)
   since="($NL-newer$NL$1$NL-o$NL$ct$NL)$NL"
-  CAND_ARGS=$PRE$since-type${NL}d$NL$PRINT-o$NL$since$BARRIER$FILES$NOT_EXCLUDED$PRINT-newer$NL$1$NL-size$NL-1024k$NL-exec${NL}md5sum$NL{}$NL+
+  CAND_ARGS=$PRE$since-type${NL}d$NL$PRINT-o$NL$since$BARRIER$FILES$NOT_EXCLUDED$PRINT
+  [ -n "$HASHING" ] && CAND_ARGS=$CAND_ARGS-newer$NL$1$NL-size$NL-1024k$NL-exec${NL}md5sum$NL{}$NL+
+}
+# check_granularity: HASHING stays on unless every watched directory's ctime has a sub-second part
+# (GNU find): such a filesystem tells two same-size edits within one second apart by their mtimes,
+# and hashing recently modified files on every poll would only cost time.
+HASHING=1
+check_granularity() {
+  HASHING=1
+  [ -n "$CTIME_NEWER" ] || return 0
+  ctimes=$( (IFS=$NL; set -f; exec find $ROOTS -maxdepth 0 -printf '%C@\n') 2>/dev/null) || return 0
+  for c in $ctimes; do case $c in *.0000000000|*[!0-9.]*) return 0;; esac; done
+  [ -n "$ctimes" ] && HASHING=
 }
 
 # run_find OUT ERR ARGS: find's output into OUT. In the background and waited for, so that TERM
@@ -330,8 +352,14 @@ run_helper() {
   helper=
   return "$rc"
 }
-# one_line FILE: a command's output as one log-friendly line (its last 6 lines, joined).
-one_line() { tail -n 6 "$1" | tr '\n\t' '| ' | sed 's/|$//; s/|/ | /g' | cut -c1-600; }
+# one_line FILE: a command's output as one log-friendly line: its non-empty lines joined, the first
+# and last 3 of them when there are more (compilers name file:line first, a summary comes last).
+one_line() {
+  awk 'NF { l[++n] = $0 } END {
+    for (i = 1; i <= n; i++)
+      if (n <= 6 || i <= 3 || i > n - 3) printf "%s%s", (i > 1 ? " | " : ""), l[i]; else if (i == 4) printf " | ..."
+  }' "$1" | tr '\t' ' ' | cut -c1-600
+}
 
 # run_on_change CHANGED: run each configured command whose glob matches a changed base name.
 # Returns non-zero if one failed (the running app is then left as it is). Sets RAN_GLOBS.
@@ -428,6 +456,26 @@ differs() {
     ! cmp -s "$1" "$STATE/full.lst"
   fi
 }
+# quiet_for OUT: QUIET_CS = centiseconds since the newest change (mtime or ctime) among the entries
+# of the poll output OUT that its baseline does not hold; -1 when unknown (busybox find prints no
+# fractional epoch times, only a hash changed, or a clock that is not GNU date's).
+EPOCH_NS=; [ -n "$CTIME_NEWER" ] && case $(date +%s%N 2>/dev/null) in *[!0-9]*|'') ;; *) EPOCH_NS=1;; esac
+quiet_for() {
+  QUIET_CS=-1
+  [ -n "$EPOCH_NS" ] || return 0
+  if [ "$POLL_MODE" = cand ]; then base=$STATE/cand.lst; else base=$STATE/full.lst; fi
+  [ -f "$base" ] || base=/dev/null
+  QUIET_CS=$(awk -v META="$META_RE" -v HASH="$HASH_RE" -v now="$(date +%s%N)" "$AWK_RECORDS"'
+function record(r, n,   f) {
+  if (n == 1) { old[r] = 1; return }
+  if ((r in old) || r !~ META) return
+  split(r, f, "[ \t]"); if (f[3] + 0 > newest) newest = f[3] + 0; if (f[4] + 0 > newest) newest = f[4] + 0 }
+function done(   age) {
+  if (!newest) { print -1; return }
+  age = int((substr(now, 1, length(now) - 7) / 100 - newest) * 100)   # now in ns, as centiseconds
+  print (age < 0 ? 0 : age) }' "$base" "$1")
+  case $QUIET_CS in ''|*[!0-9-]*) QUIET_CS=-1;; esac
+}
 # collect OUT: the changed files (escaped paths, sorted) from the settled poll output OUT, and
 # the baselines moved forward. Sets DIRS_CHANGED when a full listing was needed.
 collect() {
@@ -493,6 +541,7 @@ while [ ! -d "$first" ]; do
 done
 
 now_cs; new_stamp
+check_granularity
 BASE_STAMP=$STATE/stamp.base
 touch -d "@$(( $(date +%s) - 3 ))" "$BASE_STAMP" 2>/dev/null || BASE_STAMP=   # else: full listings at first
 link_watched
@@ -500,7 +549,7 @@ rm -f "$STATE/cand.lst"
 list_tree "$STATE/full.lst"
 if [ -n "$BASE_STAMP" ]; then cand_args "$BASE_STAMP"; run_find "$STATE/cand.lst" "$STATE/poll.err" "$CAND_ARGS"; fi
 warn_unreadable "$STATE/list.err"
-log "watching $WATCH ($(count_files "$STATE/full.lst") files, every ${INTERVAL}s, reload by $ACTION${CHECK:+ after a check}); starting: $*"
+log "watching $WATCH ($(count_files "$STATE/full.lst") files, every ${INTERVAL}s, reload by $ACTION${CHECK:+ after a check}${HASHING:+, hashing recent edits: 1-second timestamps or busybox find}); starting: $*"
 # Triggers run once before the first start too: what they produce (e.g. dependencies installed
 # into an emptyDir) is gone whenever the pod is new. A failure is logged; the app starts anyway.
 if [ -n "$ON_CHANGE" ]; then
@@ -512,6 +561,7 @@ if run_check ""; then start_app "$@"
 else log "check FAILED (exit $rc): $(one_line "$STATE/helper.out"); not starting until the next change"; fi
 sleep_cs=$INTERVAL_CS
 cost_x100=0; cpu_ticks; last_ticks=$TICKS
+ACTIVE_WINDOW_CS=$((ACTIVE_WINDOW * 100)); now_cs; last_change=$((NOW - ACTIVE_WINDOW_CS))   # idle at start
 gone=
 
 while :; do
@@ -536,7 +586,7 @@ while :; do
   fi
   if [ -n "$REPLACED" ] || [ -n "$gone" ]; then
     [ -n "$REPLACED" ] && log "watched directory $REPLACED is now another directory: comparing the whole tree"
-    link_watched; gone=1   # a full comparison, and a restart: the app's working directory is stale
+    link_watched; check_granularity; gone=1   # a full comparison, and a restart: the app's working directory is stale
   fi
   pick_stamp $(( prev_poll - 200 ))
   prev_poll=$poll_start
@@ -547,21 +597,26 @@ while :; do
     cand_args "$STAMP"; run_find "$STATE/cand.lst" "$STATE/poll.err" "$CAND_ARGS"; STAMP=
   fi
   poll "$STATE/poll.out"
-  # CPU budget: the average cost of a poll (smoothed, in 1/100 ticks) times SCAN_SHARE is the period.
-  # Ticks are 1/100 s, so cost_x100 * SCAN_SHARE / 100 is the period in centiseconds.
+  # CPU budget: the average cost of a poll (smoothed, in 1/100 ticks) times the share is the period.
+  # Ticks are 1/100 s, so cost_x100 * share / 100 is the period in centiseconds.
+  share=$SCAN_SHARE; [ $(( poll_start - last_change )) -lt "$ACTIVE_WINDOW_CS" ] && share=$ACTIVE_SHARE
   cpu_ticks; cost=$(( TICKS - last_ticks )); last_ticks=$TICKS
   [ "$cost" -gt 20 ] && cost=20   # a reaped orphan's CPU must not stall detection
   cost_x100=$(( (cost_x100 * 3 + cost * 100) / 4 ))
-  sleep_cs=$(( cost_x100 * SCAN_SHARE / 100 ))
+  sleep_cs=$(( cost_x100 * share / 100 ))
   [ "$sleep_cs" -gt "$MAX_SLEEP_CS" ] && sleep_cs=$MAX_SLEEP_CS
   [ "$sleep_cs" -lt "$INTERVAL_CS" ] && sleep_cs=$INTERVAL_CS
   differs "$STATE/poll.out" || { gone=; continue; }
 
   # Debounce: wait until the tree holds still (editors and `git checkout` write in bursts),
-  # but never longer than 2 s, so that a constant writer cannot starve the reload.
+  # but never longer than 2 s, so that a constant writer cannot starve the reload. When the
+  # timestamps of what changed already say it is DEBOUNCE old, there is nothing to wait for.
   now_cs; settle_start=$NOW
   while :; do
-    sleep "$DEBOUNCE"
+    quiet_for "$STATE/poll.out"
+    [ "$QUIET_CS" -ge "$DEBOUNCE_CS" ] && break
+    wait_cs=$(( DEBOUNCE_CS - (QUIET_CS > 0 ? QUIET_CS : 0) ))
+    sleep "$((wait_cs / 100)).$((wait_cs % 100 / 10))$((wait_cs % 10))"
     mv "$STATE/poll.out" "$STATE/poll.prev"
     poll "$STATE/poll.out"
     now_cs
@@ -572,6 +627,7 @@ while :; do
   now_cs; reload_start=$NOW
   count=$(wc -l < "$STATE/changed" | tr -d ' ')
   if [ "$count" -eq 0 ]; then cpu_ticks; last_ticks=$TICKS; continue; fi   # only excluded files, or reordered
+  last_change=$reload_start; sleep_cs=$INTERVAL_CS   # the next poll at the active rate already
   log "change: $count file(s): $(head -n 5 "$STATE/changed" | tr '\n' ' ')$( [ "$count" -gt 5 ] && echo '...')"
   phases="settle $(secs $(( reload_start - settle_start )))"
 

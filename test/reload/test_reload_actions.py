@@ -2,7 +2,9 @@
 does), a broken save that keeps the last good version serving, build-before-swap, and stamp-based
 change detection; under dash + GNU tools and under busybox (the `case` fixture).
 """
+import glob
 import os
+import re
 import sys
 import threading
 import time
@@ -51,6 +53,32 @@ def test_in_place_reload_serves_every_request(case):
         client.stop()
     assert client.failures == 0, f"{client.failures} failed requests during in-place reloads"
     assert len(client.bodies) > 20
+
+
+def test_retired_gevent_workers_stop_answering(case):
+    """The sample app's worker class: after a HUP the old gevent workers stop accepting at once (the
+    preset's gunicorn.conf.py), instead of answering for up to a second with the code of two edits ago."""
+    case.tree.write("gunicorn.conf.py", 'worker_class = "gevent"\ncontrol_socket_disable = True\n')
+    case.edit_app("v0")
+    case.start()
+    case.served("v0", 30)
+    client = Client(case.port)
+    try:
+        for i in range(1, 6):   # back to back: the next edit lands while the last old workers retire
+            case.edit_app(f"v{i}")
+            case.served(f"v{i}")
+        time.sleep(1.2)         # a gevent worker's main loop ticks once a second
+    finally:
+        client.stop()
+    newest, behind = 0, []
+    for t, token in client.bodies:
+        n = int(token[1:])
+        if n < newest - 1:
+            behind.append((round(t, 3), token, f"v{newest} already served"))
+        newest = max(newest, n)
+    assert client.failures == 0, f"{client.failures} failed requests during in-place reloads"
+    assert not behind, f"answers older than the previous version: {behind[:5]}"
+    assert newest == 5 and len(client.bodies) > 50
 
 
 def test_broken_save_keeps_serving(case):
@@ -133,3 +161,79 @@ def test_stamp_detection_lists_nothing_when_idle(case):
         hit = case.sup.wait_log(r"^hot-reload: change: 1 file\(s\): ", 5, since=mark)
         assert hit, f"{what} not detected\n{case.sup.tail()}"
         case.reloaded(mark)
+
+
+def stamp_times(state):
+    """Write times of the supervisor's stamp ring: one per poll, at most every half second."""
+    return sorted(os.stat(p).st_mtime for p in glob.glob(os.path.join(state, "stamp.[0-7]")))
+
+
+def next_poll(state, timeout=10):
+    """Waits for a poll to write a new stamp; returns its wall-clock time."""
+    last = max(stamp_times(state) or [0])
+    newer = h.wait_until(lambda: [t for t in stamp_times(state) if t > last], timeout)
+    assert newer, "no poll wrote a stamp"
+    return newer[-1]
+
+
+def test_settled_change_is_reloaded_without_waiting_again(case):
+    """A change first seen when its timestamps are already older than the debounce is reloaded at
+    once under GNU find (it prints them); busybox find prints none, so there the debounce is waited."""
+    case.tree.write("a.py", "A = 0\n")
+    case.start(app=["sleep", "100000"], extra_env={
+        "HOT_RELOAD_INTERVAL": "2", "HOT_RELOAD_MAX_INTERVAL": "2", "HOT_RELOAD_DEBOUNCE": "0.5"})
+    case.wait_log(r"^hot-reload: watching", 20)
+    for i in range(1, 3):
+        next_poll(case.state)
+        time.sleep(0.8)           # the next poll comes ~1.2 s after this write: it is 1.2 s old by then
+        mark = case.sup.mark()
+        case.tree.write("a.py", f"A = {i}\n")
+        line = case.reloaded(mark)[1]
+        settle = float(re.search(r"\[settle (\d+\.\d+)s", line).group(1))
+        if case.userland["name"] == "system":
+            assert settle < 0.1, f"a change 1 s old was debounced again: {line}"
+        else:
+            assert settle >= 0.5, f"busybox: the debounce must be waited: {line}"
+
+
+def test_polling_is_faster_for_a_while_after_a_change(case):
+    """For HOT_RELOAD_ACTIVE_WINDOW after a change, polls may use the active share of a core; then the
+    idle share again. Here: idle share 1/1000 (polls stretch to MAX_INTERVAL 3 s on 5000 files), active
+    share 1/1 (polls at INTERVAL 0.1 s), a 4 s window. Polls are seen by the stamps they write."""
+    def build():
+        for d in range(50):
+            os.makedirs(case.tree.p(f"pkg{d:02d}"))
+            for f in range(100):
+                with open(case.tree.p(f"pkg{d:02d}/m{f:02d}.py"), "w") as fh:
+                    fh.write("X = 1\n")
+    case.tree.op(build)
+    case.start(app=["sleep", "100000"], extra_env={
+        "HOT_RELOAD_INTERVAL": "0.1", "HOT_RELOAD_MAX_INTERVAL": "3", "HOT_RELOAD_SCAN_SHARE": "1000",
+        "HOT_RELOAD_ACTIVE_SCAN_SHARE": "1", "HOT_RELOAD_ACTIVE_WINDOW": "4"})
+    case.wait_log(r"^hot-reload: watching", 30)
+    time.sleep(4)
+    t0 = time.time()
+    time.sleep(6)
+    idle = [t for t in stamp_times(case.state) if t > t0]
+    assert len(idle) <= 3, f"idle: {len(idle)} polls in 6 s, expected one per 3 s"
+    mark = case.sup.mark()
+    case.tree.write("pkg10/m10.py", "X = 2\n")
+    assert case.reloaded(mark, 10), case.sup.tail()
+    detect = []
+    for i in range(3):            # inside the window: noticed at the active rate
+        mark = case.sup.mark()
+        t_write = case.tree.write(f"pkg2{i}/m0{i}.py", f"X = {i + 3}\n")
+        hit = case.sup.wait_log(r"^hot-reload: change: ", 5, since=mark)
+        assert hit, case.sup.tail()
+        detect.append(round(hit[0] - t_write, 3))
+        assert case.reloaded(mark, 10)
+    assert max(detect) < 1.0, f"edits inside the active window noticed after {detect} s"
+    t1 = time.time()
+    time.sleep(2)
+    assert len([t for t in stamp_times(case.state) if t > t1]) >= 3, "active: expected a stamp every 0.5 s"
+    time.sleep(4)                 # the window has passed
+    t2 = time.time()
+    time.sleep(6)
+    idle = [t for t in stamp_times(case.state) if t > t2]
+    assert len(idle) <= 3, f"after the window: {len(idle)} polls in 6 s, expected the idle rate again"
+
