@@ -52,6 +52,11 @@ def evaluate(r):
             b["error_logged_with_file_line"]
         g.append(_goal(f"{lang}: broken save", "keeps serving, 0 failed, fix within p95, error with file:line",
                        measured, ok))
+    for lang, res in (("python", py), ("node", node), ("go", go)):
+        idle = _get(res, SUP, "edits_after_idle", "p50_s")
+        if idle is not None:
+            g.append(_goal(f"{lang}: p50 of a save after a quiet spell (polling back at its idle rate)",
+                           "report", idle, "info"))
     n50 = _get(node, SUP, "edits", "p50_s")
     g.append(_goal("node p50", "<= 0.25 s", n50, n50 is not None and n50 <= 0.25))
     for peer in ("node --watch", "nodemon"):
@@ -104,6 +109,11 @@ def print_tables(r):
             if res.get("status") not in (None, "ok"):
                 row += f"  [{res['status']}: {res.get('reason', '')[:60]}]"
             print(row)
+            idle = res.get("edits_after_idle") if isinstance(res, dict) else None
+            if idle:
+                print(f"{lang + ' / ' + name + ', after idle':<44}{idle['n']:>6}" +
+                      "".join(f"{idle[k]:>8.3f}" for k in ("p50_s", "p95_s", "max_s")) +
+                      f"{idle['requests']['failed']:>8}  -")
     for t in r.get("trees", []):
         print(f"tree {t['files']:>6} files: idle {t['idle_cpu_pct']:.2f} % of a core, detect p50 {t['detect_p50_s']} s "
               f"max {t['detect_max_s']} s, peak RSS {t['peak_rss_sum_mb']} MB (shell HWM {t['shell_vmhwm_mb']} MB); "

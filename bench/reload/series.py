@@ -68,13 +68,14 @@ class Session:
         hit = [t for t, line in sup.log(since=mark) if re.match(r"^hot-reload: change", line)]
         return hit[0] - t_write if hit else None
 
-    def edits(self, n, interval):
-        """n edits; latency of each, and the supervisor's detect / change-to-served split."""
+    def edits(self, n, interval, lead=2.0, tag=""):
+        """n edits, `lead` s after the last one and `interval` s apart; latency of each, and the
+        supervisor's detect / change-to-served split."""
         before = self.client.snapshot()
         lat, detect, act = [], [], []
-        time.sleep(2)       # gunicorn --reload and air take their first look at the files after start
+        time.sleep(lead)    # gunicorn --reload and air take their first look at the files after start
         for i in range(1, n + 1):
-            token = f"{self.label}-{i}"
+            token = f"{self.label}-{tag}{i}"
             self.client.allow(self.current, token)
             mark = self.mech.mark()
             t0 = self.app.write(self.tree, token)
