@@ -25,7 +25,7 @@ export interface WatchOptions {
    * Shortest time between two scans of the tree. The supervisor stretches it so that polling uses
    * at most 2 % of one core (measured CPU time), up to `maxInterval`; for a minute after a change
    * (someone is editing) up to 10 %, so the next save is noticed sooner.
-   * @default Duration.millis(100)
+   * @default Duration.millis(50)
    */
   readonly interval?: Duration;
 

@@ -98,7 +98,7 @@ export class SupervisorConfig {
     }
     this.exclude = (watch.exclude ?? WatchDefaults.excludes()).map((g, i) => checkGlob(scope, `watch.exclude[${i}]`, g));
     this.givenInterval = watch.interval;
-    this.interval = checkPositiveDuration(scope, 'watch.interval', watch.interval ?? Duration.millis(100));
+    this.interval = checkPositiveDuration(scope, 'watch.interval', watch.interval ?? Duration.millis(50));
     this.debounce = checkPositiveDuration(scope, 'watch.debounce', watch.debounce ?? Duration.millis(50));
     this.maxInterval = checkPositiveDuration(scope, 'watch.maxInterval', watch.maxInterval ?? Duration.seconds(1));
     this.onChange = onChange.map((t, i) => {

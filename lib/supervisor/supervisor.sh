@@ -23,7 +23,7 @@
 #   HOT_RELOAD_ACTION     restart (default): stop the app's process group, start it again;
 #                         signal:SIG: send SIG to the app's main process (an in-place graceful
 #                         reload, e.g. signal:HUP for gunicorn); a restart when it is not running
-#   HOT_RELOAD_INTERVAL   seconds between polls, at least                       (default: 0.1)
+#   HOT_RELOAD_INTERVAL   seconds between polls, at least                       (default: 0.05)
 #   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a reload  (default: 0.05)
 #   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
 #   HOT_RELOAD_MAX_INTERVAL  longest poll interval on large trees (see below)   (default: 1)
@@ -52,7 +52,7 @@ EXCLUDE=${HOT_RELOAD_EXCLUDE-.git .hg .svn __pycache__ node_modules .venv .mypy_
 ON_CHANGE=${HOT_RELOAD_ON_CHANGE:-}
 CHECK=${HOT_RELOAD_CHECK:-}
 ACTION=${HOT_RELOAD_ACTION:-restart}
-INTERVAL=${HOT_RELOAD_INTERVAL:-0.1}
+INTERVAL=${HOT_RELOAD_INTERVAL:-0.05}
 DEBOUNCE=${HOT_RELOAD_DEBOUNCE:-0.05}
 GRACE=${HOT_RELOAD_GRACE:-5}
 MAX_INTERVAL=${HOT_RELOAD_MAX_INTERVAL:-1}
