@@ -18,8 +18,10 @@ const env = (objects: KubeObject[]) => Object.fromEntries(container(objects).env
 describe('HotReloadDeployment', () => {
   test('runs the command under the supervisor, shipped read-only in a ConfigMap', () => {
     const objects = synth();
-    expect(container(objects).command).toEqual(['/bin/sh', '/hot-reload/supervisor.sh', 'supervise', '--', 'node', 'index.js']);
-    expect(find(objects, 'ConfigMap', 'web-supervisor').data).toEqual({ 'supervisor.sh': SupervisorScript.source() });
+    expect(container(objects).command).toEqual(['/bin/sh', '/hot-reload/supervisor.sh', 'supervise', '--', 'node', '/hot-reload/node-reload.cjs', 'index.js']);
+    expect(find(objects, 'ConfigMap', 'web-supervisor').data).toEqual({
+      'supervisor.sh': SupervisorScript.source(), 'node-reload.cjs': SupervisorScript.file('node-reload.cjs'),
+    });
     expect(container(objects).volumeMounts).toEqual(expect.arrayContaining([
       { mountPath: '/hot-reload', name: 'hot-reload-supervisor', readOnly: true },
       { mountPath: '/code', name: 'code' },
@@ -120,7 +122,7 @@ describe('HotReloadDeployment', () => {
 
   test('presets are plain commands', () => {
     expect(ReloadPresets.gunicorn({ app: 'app:app', port: 3000, workers: 3 }).command).toEqual(['gunicorn', '--bind', '0.0.0.0:3000', '--workers', '3', 'app:app']);
-    expect(ReloadPresets.node({ main: 'server.js' }).command).toEqual(['node', 'server.js']);
+    expect(ReloadPresets.node({ main: 'server.js' }).command).toEqual(['node', '/hot-reload/node-reload.cjs', 'server.js']);
   });
 });
 

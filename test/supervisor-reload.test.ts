@@ -160,16 +160,16 @@ describe('the supervisor configuration contract', () => {
     return { env, data: find(objects, 'ConfigMap', 'web-supervisor').data ?? {} };
   };
 
-  test('presets choose the reload: gunicorn HUP + python check (helpers shipped), node check, go build-then-swap', () => {
+  test('presets choose the reload: gunicorn HUP + python check (helpers shipped), node HUP (its primary shipped), go build-then-swap', () => {
     const gunicorn = synthApp({ ...ReloadPresets.gunicorn({ app: 'app:app', port: 8080 }), image: 'python:3.12-slim' });
     expect(gunicorn.env.HOT_RELOAD_ACTION).toBe('signal:HUP');
     expect(gunicorn.env.HOT_RELOAD_CHECK).toBe('python3 -S /hot-reload/check-python.py "$@"');
     expect(gunicorn.env.GUNICORN_CMD_ARGS).toBe('--config /hot-reload/gunicorn.conf.py');
     expect(Object.keys(gunicorn.data).sort()).toEqual(['check-python.py', 'gunicorn.conf.py', 'supervisor.sh']);
     const node = synthApp({});
-    expect(node.env.HOT_RELOAD_ACTION).toBeUndefined();   // restart, the default, is not rendered
-    expect(node.env.HOT_RELOAD_CHECK).toContain('node --check');
-    expect(Object.keys(node.data)).toEqual(['supervisor.sh']);
+    expect(node.env.HOT_RELOAD_ACTION).toBe('signal:HUP');
+    expect(node.env.HOT_RELOAD_CHECK).toBeUndefined();   // the new worker loading is the check
+    expect(Object.keys(node.data).sort()).toEqual(['node-reload.cjs', 'supervisor.sh']);
     const go = ReloadPresets.go({ pkg: './cmd/web' });
     expect(go.command).toEqual(['/tmp/hot-reload-go/app']);
     expect(go.reload.check).toBe('mkdir -p /tmp/hot-reload-go && go build -o /tmp/hot-reload-go/app.next ./cmd/web && mv -f /tmp/hot-reload-go/app.next /tmp/hot-reload-go/app');

@@ -83,10 +83,11 @@ def python_mechanisms(synth):
 
 
 def node_mechanisms(synth):
-    script = synth.app[1:]             # ["server.js"] of the preset's ["node", "server.js"]
+    script = synth.app[-1:]            # ["server.js"] of the preset's ["node", "/hot-reload/node-reload.cjs", "server.js"]
+    app = [synth.local(a) for a in synth.app]
     n = SETTINGS["node_edits"]
     return [
-        ("supervisor", "node-sup", n, True, lambda t, s, p, env, x, log: Supervised(synth, t, s, synth.app, x, log)),
+        ("supervisor", "node-sup", n, True, lambda t, s, p, env, x, log: Supervised(synth, t, s, app, x, log)),
         ("node --watch", "node-watch", n, True, lambda t, s, p, env, x, log: Peer(["node", "--watch"] + script, t, env, log)),
         ("nodemon", "nodemon", n, True, lambda t, s, p, env, x, log: Peer([tool("nodemon")] + script, t, env, log)),
     ]

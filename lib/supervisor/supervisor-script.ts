@@ -14,7 +14,7 @@ export class SupervisorScript {
   /** Where the script is in the container. */
   public static readonly PATH = `${SupervisorScript.MOUNT_PATH}/${SupervisorScript.KEY}`;
   /** Helper files shipped beside the script when a command, env value or check names them. */
-  public static readonly HELPERS = ['gunicorn.conf.py', 'check-python.py'];
+  public static readonly HELPERS = ['gunicorn.conf.py', 'check-python.py', 'node-reload.cjs'];
 
   /** The text of the script or of a helper file, as shipped. */
   public static file(key: string): string {

@@ -22,7 +22,7 @@ const find = (kind, name) => {
 const deployment = find('Deployment', 'web');
 const pod = deployment.spec.template.spec;
 const app = pod.containers.find((c) => c.name === 'app');
-assert.deepEqual(app.command, ['/bin/sh', '/hot-reload/supervisor.sh', 'supervise', '--', 'node', 'server.js']);
+assert.deepEqual(app.command, ['/bin/sh', '/hot-reload/supervisor.sh', 'supervise', '--', 'node', '/hot-reload/node-reload.cjs', 'server.js']);
 assert.equal(app.image, 'node:22-alpine');
 const env = Object.fromEntries(app.env.map((e) => [e.name, e]));
 assert.equal(env.PORT.value, '3000');
@@ -30,9 +30,14 @@ assert.equal(env.HOT_RELOAD_INCLUDE.value, '*.js *.json package.json');
 assert.deepEqual(env.API_TOKEN.valueFrom, { secretKeyRef: { name: 'web-secrets', key: 'api-token' } });
 assert.deepEqual(app.readinessProbe.httpGet, { path: '/healthz', port: 3000, scheme: 'HTTP' });
 
-// The script in the ConfigMap is the one the package ships (run.sh checks that it is lib/supervisor/supervisor.sh).
-const script = fs.readFileSync(process.env.SHIPPED_SUPERVISOR, 'utf-8');
-assert.equal(find('ConfigMap', 'web-supervisor').data['supervisor.sh'], script, `supervisor.sh in the ConfigMap differs from the packed ${process.env.SHIPPED_SUPERVISOR}`);
+// The ConfigMap holds the files the package ships (run.sh checks that they are lib/supervisor's): the
+// script and the node preset's primary, nothing else.
+const shipped = path.dirname(process.env.SHIPPED_SUPERVISOR);
+const data = find('ConfigMap', 'web-supervisor').data;
+assert.deepEqual(Object.keys(data).sort(), ['node-reload.cjs', 'supervisor.sh']);
+for (const key of Object.keys(data)) {
+  assert.equal(data[key], fs.readFileSync(path.join(shipped, key), 'utf-8'), `${key} in the ConfigMap differs from the packed ${shipped}/${key}`);
+}
 
 const pv = find('PersistentVolume', 'web-code');
 const pvc = find('PersistentVolumeClaim', 'web-code');

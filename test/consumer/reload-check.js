@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The supervisor a consumer synthesized, run locally around a tiny Node.js server: the script from the
 // chart's ConfigMap, the container command and env from its Deployment. Only what is host-specific is
-// swapped: the watched directory (/code in the pod), the state directory and the port. A real edit of
-// server.js must be served over HTTP within the deadline.
+// swapped: the watched directory (/code in the pod), the ConfigMap's mount (its files are written to a
+// directory here), the state directory and the port. A real edit of server.js must be served over HTTP
+// within the deadline, and the reload logged as the preset's in-place one.
 //   reload-check.js CHART_DIR
 'use strict';
 const { spawn } = require('child_process');
@@ -33,11 +34,14 @@ const get = (port) => new Promise((resolve) => {
 
 async function main() {
   fs.writeFileSync(path.join(code, 'server.js'), server('v1'));
-  fs.writeFileSync(path.join(work, 'supervisor.sh'), s.script);
+  const files = path.join(work, 'hot-reload');
+  fs.mkdirSync(files);
+  for (const [key, text] of Object.entries(s.files)) fs.writeFileSync(path.join(files, key), text);
+  const local = (arg) => (arg.startsWith(`${s.mountPath}/`) ? path.join(files, arg.slice(s.mountPath.length + 1)) : arg);
   const port = await freePort();
-  const [shell, , mode, separator, ...command] = s.command;
+  const [shell, script, mode, separator, ...command] = s.command.map(local);
   let log = '';
-  const child = spawn(shell, [path.join(work, 'supervisor.sh'), mode, separator, ...command], {
+  const child = spawn(shell, [script, mode, separator, ...command], {
     cwd: code,
     env: { PATH: process.env.PATH, ...s.env, PORT: String(port), HOT_RELOAD_WATCH: code, HOT_RELOAD_STATE_DIR: path.join(work, 'state') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,6 +61,7 @@ async function main() {
     const t0 = Date.now();
     fs.writeFileSync(path.join(code, 'server.js'), server('v2'));
     await until('the edited response', 'v2');
+    if (!/new code serving \(pid \d+\)/.test(log)) throw new Error(`served v2, but not by the node preset's in-place reload; log:\n${log}`);
     console.log(`ok: the synthesized supervisor served the edit in ${Date.now() - t0} ms (${command.join(' ')})`);
   } finally {
     child.kill('SIGTERM');

@@ -37,7 +37,9 @@ TARBALL="$WORK/cdk8s-hot-reload.tgz"
 cp build/packages/js/*.tgz "$TARBALL"
 mkdir "$WORK/unpacked" && tar xzf "$TARBALL" -C "$WORK/unpacked"
 export SHIPPED_SUPERVISOR="$WORK/unpacked/package/build/lib/supervisor/supervisor.sh"
-cmp "$SHIPPED_SUPERVISOR" lib/supervisor/supervisor.sh || { echo "the packed supervisor.sh is not lib/supervisor/supervisor.sh" >&2; exit 1; }
+for f in supervisor.sh node-reload.cjs; do
+  cmp "$(dirname "$SHIPPED_SUPERVISOR")/$f" "lib/supervisor/$f" || { echo "the packed $f is not lib/supervisor/$f" >&2; exit 1; }
+done
 WHEEL="$(ls "$REPO"/build/packages/python/*.whl)"
 done_ "build (jsii, npm pack, wheel)"
 SUMMARY+=("$(printf '%-58s %s' "size: $(basename "$TARBALL")" "$(du -k "$TARBALL" | cut -f1) KiB ($(tar tzf "$TARBALL" | wc -l) files)")")

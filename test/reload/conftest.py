@@ -25,8 +25,21 @@ def synth(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def node_synth(tmp_path_factory):
+    """The supervisor as ReloadPresets.node synthesizes it (the bench's preset chart, from lib/)."""
+    work = str(tmp_path_factory.mktemp("node-synth"))
+    out = os.path.join(work, "chart")
+    cmd = ["npx", "ts-node", "--transpile-only", os.path.join("bench", "reload", "presets-chart.ts"), out]
+    r = subprocess.run(cmd, cwd=h.REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}"
+    s = h.Synthesized(work, dist_dir=out, deployment="bench-node")
+    print(f"\nnode preset under test: {s.command}\nenv: {s.env}")
+    return s
+
+
+@pytest.fixture(scope="session")
 def busybox_bin(tmp_path_factory):
-    """A PATH dir holding only busybox applet symlinks plus python3 and gunicorn."""
+    """A PATH dir holding only busybox applet symlinks plus the apps' runtimes (python3, gunicorn, node)."""
     bb = shutil.which("busybox")
     if not bb:
         pytest.fail("busybox is missing: apt-get install busybox-static (test/reload/run.sh does this)")
@@ -36,6 +49,7 @@ def busybox_bin(tmp_path_factory):
         os.symlink(bb, d / a)
     for tool in ("python3", "gunicorn"):
         os.symlink(os.path.join(VENV_BIN, tool), d / tool)
+    os.symlink(shutil.which("node"), d / "node")
     return str(d)
 
 
@@ -99,8 +113,7 @@ class Case:
         assert self.sup.proc.poll() is None, f"supervisor exited ({self.sup.proc.returncode})\n{self.sup.tail()}"
 
 
-@pytest.fixture
-def case(synth, userland):
+def run_case(synth, userland):
     root = tempfile.mkdtemp(prefix=f"reload-{userland['name']}-")
     c = Case(synth, userland, root)
     os.makedirs(c.watch)
@@ -109,3 +122,14 @@ def case(synth, userland):
         c.sup.stop()
     c.tree.assert_untouched()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def case(synth, userland):
+    yield from run_case(synth, userland)
+
+
+@pytest.fixture
+def node_case(node_synth, userland):
+    """A case whose app is the node preset's: `node /hot-reload/node-reload.cjs server.js`, HUP to reload."""
+    yield from run_case(node_synth, userland)

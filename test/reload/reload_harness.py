@@ -169,10 +169,10 @@ def free_port():
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never via an http_proxy
 
 
-def http_get(port, timeout=0.5):
-    """Body of GET / or None when nothing answers."""
+def http_get(port, timeout=0.5, path="/"):
+    """Body of GET path or None when nothing answers."""
     try:
-        with _DIRECT.open(f"http://127.0.0.1:{port}/", timeout=timeout) as r:
+        with _DIRECT.open(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
             return r.read().decode()
     except Exception:
         return None
@@ -237,6 +237,10 @@ def descendants(root):
             out.append(c)
             todo.append(c)
     return out
+
+
+def children(pid):
+    return sorted(p for p, st in all_procs().items() if st[1] == pid)
 
 
 def alive(pid):

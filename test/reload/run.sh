@@ -10,4 +10,4 @@ need_apt_packages busybox=busybox-static cmp=diffutils find=findutils setsid=uti
 ensure_venv
 cd "$here"
 # PYTHONDONTWRITEBYTECODE: the suite's own imports leave no __pycache__ in the repo
-PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" -m pytest -c pytest.ini "$@" test_supervisor.py test_hostile.py test_reload_actions.py
+PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" -m pytest -c pytest.ini "$@" test_supervisor.py test_hostile.py test_reload_actions.py test_node_reload.py

@@ -17,7 +17,7 @@ function loadManifests(distDir) {
     .filter(Boolean);
 }
 
-/** { script, command, env, mountPath } of a HotReloadDeployment's app container in dist/. */
+/** { script, files, mountPath, command, env } of a HotReloadDeployment's app container in dist/ (files: every key of the supervisor ConfigMap). */
 function supervisorFromDist(distDir, deploymentName) {
   const objects = loadManifests(distDir);
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deploymentName);
@@ -31,7 +31,10 @@ function supervisorFromDist(distDir, deploymentName) {
   const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
   const key = scriptPath.slice(mount.mountPath.length + 1);
   const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
-  return { script: configMap.data[key], scriptPath, command: container.command, env, workingDir: container.workingDir };
+  return {
+    script: configMap.data[key], files: configMap.data, mountPath: mount.mountPath, scriptPath,
+    command: container.command, env, workingDir: container.workingDir,
+  };
 }
 
 module.exports = { loadManifests, supervisorFromDist };
