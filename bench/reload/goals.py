@@ -155,7 +155,7 @@ def print_cluster(r):
         print(f"{g['goal']:<56}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
 
 
-def markdown(reload_result, cluster_result):
+def markdown(reload_result, cluster_result=None):
     """The docs' results section from the two result files (python3 bench/reload/goals.py R C)."""
     out = []
     for name, r in (("bench:reload", reload_result), ("bench:cluster", cluster_result)):
@@ -173,23 +173,30 @@ def markdown(reload_result, cluster_result):
             out.append(f"- pod: {e['n']} edits, p50 {e['p50_s']} s, p95 {e['p95_s']} s, max {e['max_s']} s; phases "
                        f"{json.dumps(s.get('phases'))}; restarts {r.get('container_restarts')}; steady client "
                        f"{s['client']['requests']} requests at {s['client']['rate_per_s']}/s, {s['client']['failed']} failed\n")
-        out.append("| mechanism | edits | p50 s | p95 s | max s | failed requests (edits) | broken save: serves / failed / fix s |")
-        out.append("| --- | --- | --- | --- | --- | --- | --- |")
+        splits = [f"{lang} {_get(r, lang, SUP, 'edits', 'median_phases', 'detect_s')} / "
+                  f"{_get(r, lang, SUP, 'edits', 'median_phases', 'change_logged_to_served_s')} s"
+                  for lang in ("python", "node", "go") if _get(r, lang, SUP, "edits", "median_phases")]
+        if splits:
+            out.append(f"- supervisor, median split write → `change` logged / → served: {', '.join(splits)}\n")
+        rows = []
         for lang in ("python", "node", "go"):
             for mech, res in r.get(lang, {}).items():
                 for label, e, b in ([(f"{lang}: floor {k}", v, None) for k, v in res.items()] if mech.startswith("floors")
                                     else [(f"{lang}: {mech}", res.get("edits", res), res.get("broken_save"))]):
                     if res.get("status") not in (None, "ok"):
-                        out.append(f"| {label} | {res['status']}: {res.get('reason', '')[:80]} | | | | | |")
+                        rows.append(f"| {label} | {res['status']}: {res.get('reason', '')[:80]} | | | | | |")
                         continue
                     f = _get(e, "requests", "failed")
                     bs = "" if not b else f"{'yes' if b['keeps_serving'] else 'no'} / {b['requests']['failed']} / {b['fix_served_max_s']}"
-                    out.append(f"| {label} | {e.get('n', '')} | {e.get('p50_s', '')} | {e.get('p95_s', '')} | "
+                    rows.append(f"| {label} | {e.get('n', '')} | {e.get('p50_s', '')} | {e.get('p95_s', '')} | "
                                f"{e.get('max_s', '')} | {'' if f is None else f} | {bs} |")
         for t in r.get("trees", []):
-            out.append(f"| tree {t['files']} files | idle {t['idle_cpu_pct']} % of a core | detect p50 {t['detect_p50_s']} s "
+            rows.append(f"| tree {t['files']} files | idle {t['idle_cpu_pct']} % of a core | detect p50 {t['detect_p50_s']} s "
                        f"| max {t['detect_max_s']} s | peak RSS {t['peak_rss_sum_mb']} MB | shell HWM {t['shell_vmhwm_mb']} MB | "
                        f"floor: one `find -newer` walk {t.get('floor_find_newer_cpu_s')} s CPU |")
+        if rows:
+            out += ["| mechanism | edits | p50 s | p95 s | max s | failed requests (edits) | broken save: serves / failed / fix s |",
+                    "| --- | --- | --- | --- | --- | --- | --- |"] + rows
         out.append("\n| goal (issue 10) | target | measured | status |\n| --- | --- | --- | --- |")
         out += [f"| {g['goal']} | {g['target']} | `{json.dumps(g['measured'])}` | {g['status']} |" for g in r["goals"]]
         out.append("")
