@@ -16,12 +16,7 @@ def synthesize(work):
     given = os.environ.get("BENCH_SYNTH_DIR")
     if given:
         return os.path.abspath(given)
-    out = os.path.join(work, "synth")
-    cmd = ["npx", "ts-node", "--transpile-only", os.path.join("bench", "reload", "presets-chart.ts"), out]
-    r = subprocess.run(cmd, cwd=h.REPO, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"synthesizing the bench charts failed ({' '.join(cmd)}):\n{r.stderr[-2000:]}")
-    return out
+    return h.synthesize_presets(os.path.join(work, "synth"))
 
 
 def sha256_file(path):

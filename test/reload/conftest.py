@@ -28,11 +28,7 @@ def synth(tmp_path_factory):
 def node_synth(tmp_path_factory):
     """The supervisor as ReloadPresets.node synthesizes it (the bench's preset chart, from lib/)."""
     work = str(tmp_path_factory.mktemp("node-synth"))
-    out = os.path.join(work, "chart")
-    cmd = ["npx", "ts-node", "--transpile-only", os.path.join("bench", "reload", "presets-chart.ts"), out]
-    r = subprocess.run(cmd, cwd=h.REPO, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}"
-    s = h.Synthesized(work, dist_dir=out, deployment="bench-node")
+    s = h.Synthesized(work, dist_dir=h.synthesize_presets(os.path.join(work, "chart")), deployment="bench-node")
     print(f"\nnode preset under test: {s.command}\nenv: {s.env}")
     return s
 

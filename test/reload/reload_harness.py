@@ -62,6 +62,8 @@ class Synthesized:
                 raise RuntimeError(f"{DIST_YAML} exists but {FROM_DIST} is missing: the lead's extraction "
                                    "tool is needed to run the supervisor exactly as synthesized")
             os.makedirs(out, exist_ok=True)
+            # every file of the supervisor ConfigMap (the script and helpers such as gunicorn.conf.py),
+            # the container command and its plain env
             subprocess.run(["node", FROM_DIST, "--deployment", deployment, "--out", out,
                             "--dist", dist_dir or os.path.join(REPO, "dist")], check=True, cwd=REPO, timeout=60)
             self.script = os.path.join(out, "supervisor.sh")
@@ -71,9 +73,6 @@ class Synthesized:
                 self.env = json.load(f)
             self.source = f"{dist_dir} (Deployment {deployment})" if dist_dir else \
                 "dist/dev-environment.k8s.yaml (ConfigMap python-mysql-supervisor)"
-            # Every file of the supervisor ConfigMap (the script and helpers such as gunicorn.conf.py).
-            subprocess.run(["node", "-e", CONFIGMAP_FILES_JS, FROM_DIST, dist_dir or os.path.join(REPO, "dist"),
-                            deployment, out], check=True, cwd=REPO, timeout=60)
             self.files_dir = out
         else:
             if os.environ.get("CI") == "true":
@@ -145,19 +144,14 @@ class Synthesized:
         return env
 
 
-# node -e CONFIGMAP_FILES_JS FROM_DIST DIST DEPLOYMENT OUT: every key of the ConfigMap mounted where
-# the container command finds the supervisor, written as OUT/<key>.
-CONFIGMAP_FILES_JS = r"""
-const fs = require('fs'); const path = require('path');
-const [fromDist, dist, name, out] = process.argv.slice(1);
-const objects = require(path.resolve(fromDist)).loadManifests(dist);
-const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
-const pod = dep.spec.template.spec; const c = pod.containers.find((x) => x.name === 'app');
-const mount = c.volumeMounts.find((m) => c.command[1].startsWith(m.mountPath + '/'));
-const vol = pod.volumes.find((v) => v.name === mount.name);
-const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === vol.configMap.name);
-for (const [k, v] of Object.entries(cm.data)) fs.writeFileSync(path.join(out, k), v);
-"""
+def synthesize_presets(out):
+    """The charts of bench/reload/presets-chart.ts synthesized from the current lib/ into out: the
+    dev-environment chart and one app per other runtime preset (bench-node, bench-go)."""
+    cmd = ["npx", "ts-node", "--transpile-only", os.path.join("bench", "reload", "presets-chart.ts"), out]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"synthesizing the preset charts failed ({' '.join(cmd)}):\n{r.stderr[-2000:]}")
+    return out
 
 
 def free_port():

@@ -3,7 +3,7 @@
 // the container command and plain env from its Deployment, so tests run what the pod runs.
 //
 //   node test/support/supervisor-from-dist.js --deployment python-mysql --out DIR [--dist dist]
-// writes DIR/supervisor.sh, DIR/command.json and DIR/env.json.
+// writes every file of the supervisor ConfigMap (DIR/supervisor.sh and its helpers), DIR/command.json and DIR/env.json.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -46,7 +46,7 @@ if (require.main === module) {
   if (!out) { console.error('usage: supervisor-from-dist.js --deployment NAME --out DIR [--dist DIR]'); process.exit(2); }
   const s = supervisorFromDist(opt('dist', path.join(__dirname, '..', '..', 'dist')), opt('deployment', 'python-mysql'));
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'supervisor.sh'), s.script);
+  for (const [key, text] of Object.entries(s.files)) fs.writeFileSync(path.join(out, key), text);
   fs.writeFileSync(path.join(out, 'command.json'), JSON.stringify(s.command, null, 2) + '\n');
   fs.writeFileSync(path.join(out, 'env.json'), JSON.stringify(s.env, null, 2) + '\n');
 }
