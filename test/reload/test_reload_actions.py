@@ -227,7 +227,11 @@ def test_polling_is_faster_for_a_while_after_a_change(case):
         assert hit, case.sup.tail()
         detect.append(round(hit[0] - t_write, 3))
         assert case.reloaded(mark, 10)
-    assert max(detect) < 1.0, f"edits inside the active window noticed after {detect} s"
+    # The idle period is 3 s; inside the window a poll follows the last one after its own cost (share
+    # 1/1). busybox pays more per poll here (every file created under a minute ago is a -cmin -1
+    # candidate; ~0.8-0.9 s from write to change, ~1.1 s with both cores busy), so the bound is half
+    # the idle period: it still tells the active rate from the idle one.
+    assert max(detect) < 1.5, f"edits inside the active window noticed after {detect} s\n{case.sup.tail(30)}"
     t1 = time.time()
     time.sleep(2)
     assert len([t for t in stamp_times(case.state) if t > t1]) >= 3, "active: expected a stamp every 0.5 s"

@@ -63,7 +63,13 @@ def test_crash_loop(case):
     cpu = (case.sup.cpu_ticks() - c0) / h.CLK_TCK / (time.monotonic() - t0)
     assert cpu < 0.2, f"supervisor used {cpu:.0%} of a core while the app was down (busy loop?)"
     assert not case.sup.log(r"^hot-reload: (restarted|app exited)", mark), "restarted without an edit"
-    assert len(case.sup.log(r"^hot-reload: app exited with status 3")) == 20
+    # Every restart answers a logged change (no restart loop). Not an exact 20: a writer stalled between
+    # open's truncation and its write for longer than the debounce (a loaded machine) is rightly seen
+    # as two changes (the empty file, then the full one), each reloaded.
+    log = f"\n--- supervisor log ---\n{case.sup.tail(80)}"
+    changes, restarted = case.sup.log(r"^hot-reload: change: "), case.sup.log(r"^hot-reload: restarted ")
+    assert len(restarted) == len(changes) >= 19, f"{len(restarted)} restarts for {len(changes)} changes{log}"
+    assert len(case.sup.log(r"^hot-reload: app exited with status 3")) >= 20, f"fewer than 20 crashes seen{log}"
     case.tree.write(serve, h.STDLIB_APP.format(mode="GOOD"))
     case.served("GOOD")
     case.alive_check()
@@ -86,7 +92,7 @@ def test_burst_of_50_writes(case):
     case.served("burst-50")
     time.sleep(3)                                 # any late restart would show up now
     n = restarts(case, mark)
-    assert 1 <= n <= 2, f"{n} restarts for one burst of 50 writes\n{case.sup.tail()}"
+    assert 1 <= n <= 2, f"{n} restarts for one burst of 50 writes\n{case.sup.tail(80)}"
     case.served("burst-50", 5)
 
 
