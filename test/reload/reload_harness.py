@@ -234,6 +234,7 @@ def descendants(root):
 
 
 def children(pid):
+    """Live (non-zombie) processes whose parent is pid."""
     return sorted(p for p, st in all_procs().items() if st[1] == pid)
 
 
@@ -343,8 +344,7 @@ class Supervisor:
     def kill_all(self):
         pids = descendants(self.pid) if alive(self.pid) else []
         # orphans re-parented to us (subreaper) are ours too
-        me = os.getpid()
-        pids += [p for p, st in all_procs().items() if st[1] == me and p != self.pid]
+        pids += [p for p in children(os.getpid()) if p != self.pid]
         for p in pids:
             try:
                 os.kill(p, signal.SIGKILL)

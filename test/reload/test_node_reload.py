@@ -83,5 +83,5 @@ def test_node_crash_waits_for_the_next_change_and_term_leaves_nothing(node_case)
     node_case.sup.stop()
     left = [(p, h.cmdline(p)) for p in group if h.alive(p)]
     assert not left, f"left behind after TERM: {left}"
-    orphans = [(p, h.cmdline(p)) for p, st in h.all_procs().items() if st[1] == os.getpid()]
+    orphans = [(p, h.cmdline(p)) for p in h.children(os.getpid())]
     assert not orphans, f"orphans: {orphans}"

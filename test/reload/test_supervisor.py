@@ -219,7 +219,7 @@ def test_term_stops_whole_group(case):
     took = time.monotonic() - t0
     left = [(p, h.cmdline(p)) for p in group if h.alive(p)]
     assert not left, f"left behind after TERM: {left}"
-    orphans = [(p, h.cmdline(p)) for p, st in h.all_procs().items() if st[1] == os.getpid()]
+    orphans = [(p, h.cmdline(p)) for p in h.children(os.getpid())]
     assert not orphans, f"orphans: {orphans}"
     assert took < grace(case), f"gunicorn stops on TERM; the supervisor took {took:.1f}s"
     case.wait_log(r"^hot-reload: received TERM")
