@@ -165,10 +165,10 @@ syntax_error_keeps_serving() {
   { cat "$REPO_ROOT/python-mysql/application.py"; printf '\ndef broken(:\n'; } > "$WORK/code/application.py.tmp"
   chmod a+r "$WORK/code/application.py.tmp"; mv "$WORK/code/application.py.tmp" "$WORK/code/application.py"
   for _ in $(seq 1 60); do
-    k logs "$pod" -n default -c app 2>/dev/null | grep -q 'check FAILED.*application.py' && break; sleep 1
+    grep -q 'check FAILED.*application.py' <<<"$(k logs "$pod" -n default -c app 2>/dev/null)" && break; sleep 1
   done
   k logs "$pod" -n default -c app | grep 'check FAILED' | tail -n 1 | sed 's/^/  log: /' | cut -c1-300
-  k logs "$pod" -n default -c app | grep -q 'check FAILED.*application.py:[0-9]' ||
+  grep -q 'check FAILED.*application.py:[0-9]' <<<"$(k logs "$pod" -n default -c app)" ||
     { echo "  no 'check FAILED ... application.py:LINE' line in the supervisor's log"; return 1; }
   # 10 s of requests through the NodePort while the broken file is in place: every one is the last good version.
   for i in $(seq 1 20); do
@@ -198,18 +198,19 @@ check "the fix is served by the same pod, still without a container restart" fix
 # the app cannot log in, so neither pod may turn Ready and deploy.yml must fail with one line that
 # says why. (Before: mysqladmin ping and /healthz passed, and deploy.yml returned 0.)
 wrong_secret_fails_deploy() {
-  local log="$LOGS/e2e-deploy-wrong-secret.log" rc=0 line pw
+  local log="$LOGS/e2e-deploy-wrong-secret.log" rc=0 line pw mysql_log
   k delete secret mysql-credentials -n default >/dev/null
   create_secret
   pw=$(k get secret mysql-credentials -n default -o jsonpath='{.data.password}' | base64 -d)
   k rollout restart deploy/mysql deploy/python-mysql -n default >/dev/null
   E2E_ANSIBLE_ARGS="${E2E_ANSIBLE_ARGS:-} -e wait_timeout=60" deploy "$WORK/manifests" "$log" >/dev/null 2>&1 || rc=$?
   (( rc != 0 )) || { echo "  deploy.yml returned 0 although the app cannot log in"; return 1; }
-  line=$(grep -E '"msg": ".*did not become available' "$log" | head -n1)
+  line=$(grep -m1 -E '"msg": ".*did not become available' "$log")
   echo "  deploy.yml failed: ${line:0:400}"
   [[ $line == *"Deployment default/mysql"* && $line == *"Access denied"* ]] || { echo "  no line naming mysql and 'Access denied'"; return 1; }
   ! grep -qF -- "$pw" "$log" || { echo "  the new password appears in the deploy log"; return 1; }
-  ! k logs deploy/mysql -n default -c mysql --since=60s 2>/dev/null | grep -qF -- "$pw" || { echo "  the password appears in the mysql log"; return 1; }
+  mysql_log=$(k logs deploy/mysql -n default -c mysql --since=60s) || { echo "  cannot read the mysql log"; return 1; }
+  ! grep -qF -- "$pw" <<<"$mysql_log" || { echo "  the password appears in the mysql log"; return 1; }
 }
 check "a credentials Secret that does not match the kept data dir: pods unready, deploy.yml fails with one line naming 'Access denied'" wrong_secret_fails_deploy
 

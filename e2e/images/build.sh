@@ -109,6 +109,10 @@ debian_mirror() {
 MIRROR="$(debian_mirror)"
 MIRROR="${MIRROR%/}"
 
+# Is anything mounted at or below DIR/? awk reads findmnt's whole output: `findmnt | grep -q` under pipefail
+# fails when grep's early exit kills findmnt with SIGPIPE, and that would read as "nothing mounted".
+mounted_below() { findmnt -rn -o TARGET | awk -v d="$1/" 'index($0 "/", d) == 1 { found = 1 } END { exit !found }'; }
+
 # rm -rf that never deletes through a mount: mmdebstrap's hooks run with the host's /dev, /proc, /sys
 # mounted inside the rootfs, and an interrupted build may leave them there.
 safe_rm() {
@@ -116,7 +120,7 @@ safe_rm() {
   for d in "$@"; do
     [[ -e "$d" ]] || continue
     d=$(realpath "$d")
-    if findmnt -rn -o TARGET | grep -q -F "$d/"; then
+    if mounted_below "$d"; then
       echo "images/build.sh: WARNING: not removing $d: something is still mounted below it (findmnt | grep $d)" >&2
       continue
     fi
@@ -157,7 +161,7 @@ debian_rootfs() { # debian_rootfs DIR PACKAGES [--essential-hook=HOOK...] HOOK..
     "deb ${MIRROR%/debian}/debian-security $DEBIAN_SUITE-security main"
   # Clean up only once mmdebstrap has unmounted everything: its hooks run with host /dev etc.
   # mounted inside, and deleting through such a mount would hit the host.
-  if findmnt -rn -o TARGET | grep -q "^$dir/"; then echo "still mounted below $dir"; return 1; fi
+  if mounted_below "$dir"; then echo "still mounted below $dir"; return 1; fi
   rm -rf "${dir:?}"/var/cache/apt/* "${dir:?}"/var/lib/apt/lists/* "${dir:?}"/var/log/*.log \
     "${dir:?}"/var/log/apt/* "${dir:?}"/tmp/* "${dir:?}"/dev/* "${dir:?}"/proc/* "${dir:?}"/sys/*
 }

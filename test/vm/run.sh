@@ -26,6 +26,9 @@ T0=$SECONDS
 step() { vm_say "[$((SECONDS - T0))s] $*"; }
 
 # ---------- artifacts (idempotent, cached under $VM_CACHE) ----------
+# `grep -q PATTERN <<<"$(CMD)"`, never `CMD | grep -q`: grep -q exits at the first match, CMD may then die of
+# SIGPIPE, and pipefail turns that into a failed check (CI saw it once in ~60 runs: a 4 KB `grep -B3` output).
+
 step "building/checking cached artifacts"
 bash "$VM_DIR/build-bins.sh"
 bash "$VM_DIR/build-debs.sh"
@@ -148,7 +151,7 @@ done
 rc1=0; wait "$prov" || rc1=$?
 $killed || { recap "$log1" >&2; vm_die "kubeadm init was never seen running with admin.conf written (log: $log1)"; }
 ((rc1 != 0)) || vm_die "the first provisioning passed although kubeadm init was killed (log: $log1)"
-grep -q 'fatal: \[kube\].*' "$log1" && grep -B3 'fatal: \[kube\]' "$log1" | grep -q 'Initialise the control plane with kubeadm' ||
+grep -q 'Initialise the control plane with kubeadm' <<<"$(grep -B3 'fatal: \[kube\]' "$log1")" ||
   { tail -n 30 "$log1" >&2; vm_die "the first provisioning failed, but not in the kubeadm init task (log: $log1)"; }
 step "1st run failed in kubeadm init as forced"
 
@@ -157,7 +160,7 @@ step "provisioner ansible (2nd run = vagrant provision: reset of the partial ini
 log2="$VM_LOGS/provision-2.log"
 provision "$log2" || { tail -n 40 "$log2" >&2; vm_die "vagrant provision after the failed init failed (log: $log2)"; }
 recap "$log2"
-grep -q 'Reset the unfinished kubeadm init' "$log2" && grep -A2 'TASK \[control_plane : Reset the unfinished kubeadm init' "$log2" | grep -q '^changed' ||
+grep -q '^changed' <<<"$(grep -A2 'TASK \[control_plane : Reset the unfinished kubeadm init' "$log2")" ||
   vm_die "the 2nd run did not reset the partial init (log: $log2)"
 
 step "provisioner app-url (shell, vagrant)"
@@ -173,7 +176,7 @@ kc "-n kube-flannel rollout status daemonset/kube-flannel-ds --timeout=120s" >/d
 kc "wait --for=condition=Ready pods --all --all-namespaces --timeout=300s" >/dev/null ||
   vm_die "not every pod is Ready: $(kc get pods -A -o wide)"
 kc "get pods -A -o wide"
-guest_exec ctr --namespace k8s.io images list --quiet "name==localhost/python-mysql:dev" | grep -qx localhost/python-mysql:dev ||
+grep -qx localhost/python-mysql:dev <<<"$(guest_exec ctr --namespace k8s.io images list --quiet "name==localhost/python-mysql:dev")" ||
   vm_die "containerd has no localhost/python-mysql:dev (the app_image role did not import its build)"
 grep -q 'TASK \[app_image : Build the image with buildah' "$log2" || vm_die "the app image was not built by the role (log: $log2)"
 
@@ -208,5 +211,5 @@ provision "$log3" || { tail -n 40 "$log3" >&2; vm_die "the 3rd provisioning fail
 recap "$log3"
 recap "$log3" | grep -E '^(kube|localhost) ' | grep -v 'changed=0 ' &&
   { grep -B2 '^changed:' "$log3" | grep TASK >&2 || true; vm_die "the 3rd provisioning changed something (log: $log3)"; }
-recap "$log3" | grep -qE '^kube .*failed=0' || vm_die "no recap for kube in the 3rd run (log: $log3)"
+grep -qE '^kube .*failed=0' <<<"$(recap "$log3")" || vm_die "no recap for kube in the 3rd run (log: $log3)"
 step "PASS: all 6 checks (total $((SECONDS - T0))s)"
