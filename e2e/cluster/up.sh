@@ -155,12 +155,12 @@ start_containerd() {
 
 import_images() {
   local script="$REPO_ROOT/e2e/images/build.sh"
-  [[ -f $script ]] || fail images "$script not found: the e2e images (pause, coredns, python-mysql, mariadb) come from it"
+  [[ -f $script ]] || fail images "$script not found: the e2e images (pause, coredns, python-mysql, mariadb, node-app) come from it"
   log "building/importing images with e2e/images/build.sh (log: $LOGS/images.log)"
   bash "$script" --address "$CONTAINERD_SOCK" >> "$LOGS/images.log" 2>&1 \
     || fail images "e2e/images/build.sh failed"
   local img have; have=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q)
-  for img in registry.k8s.io/pause:3.10 localhost/coredns:dev localhost/python-mysql:dev localhost/mariadb:dev; do
+  for img in registry.k8s.io/pause:3.10 localhost/coredns:dev localhost/python-mysql:dev localhost/mariadb:dev localhost/node-app:dev; do
     grep -qxF "$img" <<<"$have" || grep -qxF "docker.io/$img" <<<"$have" \
       || fail images "image $img not in containerd namespace k8s.io after e2e/images/build.sh"
   done

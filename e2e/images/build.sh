@@ -5,11 +5,12 @@
 #   coredns       localhost/coredns:dev          go install github.com/coredns/coredns (CGO_ENABLED=0)
 #   python-mysql  localhost/python-mysql:dev     Debian bookworm minbase + venv from python-mysql/requirements.txt
 #   mariadb       localhost/mariadb:dev          Debian bookworm minbase + mariadb-server, mysql:8.4-style entrypoint
+#   node-app      localhost/node-app:dev         Debian bookworm minbase + nodejs, for the node preset's e2e pod
 # Idempotent: each image has a stamp (sha256 of its inputs and recipe); only missing/stale images are
 # rebuilt, and an image is imported only if containerd does not already hold it with the same digest.
 #
 # Usage: e2e/images/build.sh [--no-import] [--force] [--address SOCKET] [IMAGE...]
-#   IMAGE       any of: pause coredns python-mysql mariadb (default: all)
+#   IMAGE       any of: pause coredns python-mysql mariadb node-app (default: all)
 #   --no-import build only
 #   --force     rebuild even if the stamp matches
 #   --address   containerd socket (default: $CONTAINERD_ADDRESS, else /run/hot-reload-e2e/containerd.sock (e2e cluster), else
@@ -41,8 +42,9 @@ declare -A REF=(
   [coredns]="localhost/coredns:dev"
   [python-mysql]="localhost/python-mysql:dev"
   [mariadb]="localhost/mariadb:dev"
+  [node-app]="localhost/node-app:dev"
 )
-ALL_IMAGES=(pause coredns python-mysql mariadb)
+ALL_IMAGES=(pause coredns python-mysql mariadb node-app)
 
 die() { echo "images/build.sh: ERROR: $*" >&2; exit 1; }
 say() { echo "images/build.sh: $*"; }
@@ -55,7 +57,7 @@ while (($#)); do
     --force) force=true ;;
     --address) [[ $# -ge 2 ]] || die "--address needs a socket path"; address="$2"; address_explicit=true; shift ;;
     -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
-    pause | coredns | python-mysql | mariadb) images+=("$1") ;;
+    pause | coredns | python-mysql | mariadb | node-app) images+=("$1") ;;
     *) die "unknown argument '$1' (images: ${ALL_IMAGES[*]}; flags: --no-import --force --address SOCKET)" ;;
   esac
   shift
@@ -80,7 +82,7 @@ ensure_tools() {
     case "$img" in
       pause) command -v gcc >/dev/null || need+=(gcc)
         [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || need+=(libc6-dev) ;;
-      python-mysql | mariadb) command -v mmdebstrap >/dev/null || need+=(mmdebstrap) ;;
+      python-mysql | mariadb | node-app) command -v mmdebstrap >/dev/null || need+=(mmdebstrap) ;;
     esac
   done
   if ((${#need[@]})); then
@@ -296,6 +298,19 @@ config_mariadb() {
   CONFIG=(--config.entrypoint /usr/local/bin/docker-entrypoint.sh --config.cmd mariadbd
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --config.env LANG=C.UTF-8
     --config.exposedports 3306/tcp)
+}
+
+# A Node.js runtime for ReloadPresets.node() in a real pod (e2e/test-cluster.sh): Debian's nodejs, the
+# same app user as python-mysql, code mounted over /code. No npm: the e2e app needs only node's own modules.
+build_node_app() {
+  debian_rootfs "$WORK/rootfs" nodejs,procps \
+    "chroot \"\$1\" sh -c 'groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin app'" \
+    "mkdir -p \"\$1/code\""
+}
+config_node_app() {
+  CONFIG=(--config.user 10001:10001 --config.workingdir /code
+    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --config.env LANG=C.UTF-8
+    --config.exposedports 3000/tcp --config.cmd node --config.cmd server.js)
 }
 
 # Hash of everything an image is built from: recipe code, pins, mirror, input files.

@@ -3,10 +3,11 @@
 #   pause        starts and keeps running, stops on SIGTERM
 #   coredns      /coredns -version prints the pinned version
 #   python-mysql flask/pymysql/gunicorn import; uid 10001, cwd /code, supervisor tools on PATH
+#   node-app     node runs as uid 10001 in /code with the supervisor's tools; cluster/http load
 #   mariadb      read-only root FS + tmpfs /var/run/mysqld and /tmp + root-owned datadir: initialises,
 #                answers `mysqladmin ping -h 127.0.0.1`, the app user reaches its database, SIGTERM stops it
 #                cleanly, a restart on the same datadir keeps the data and skips initialisation.
-# Also checks that `ctr -n k8s.io images ls` lists all four images with the archives' digests.
+# Also checks that `ctr -n k8s.io images ls` lists all five images with the archives' digests.
 # Uses the running containerd (--address, $CONTAINERD_ADDRESS, /run/hot-reload-e2e/containerd.sock,
 # /run/containerd/containerd.sock), else starts a private one for the test and stops it afterwards.
 # Test containers run in their own containerd namespace, so the kubelet's k8s.io namespace stays untouched.
@@ -99,9 +100,9 @@ ctr_() { timeout "${CTR_TIMEOUT:-120}" ctr --address "$sock" "$@"; }
 # Build (no-op when warm) and import into k8s.io, then import into the test namespace too.
 bash "$IMAGES_DIR/build.sh" --address "$sock"
 declare -A REF=([pause]=registry.k8s.io/pause:3.10 [coredns]=localhost/coredns:dev
-  [python-mysql]=localhost/python-mysql:dev [mariadb]=localhost/mariadb:dev)
+  [python-mysql]=localhost/python-mysql:dev [mariadb]=localhost/mariadb:dev [node-app]=localhost/node-app:dev)
 k8s_list=$(ctr_ -n k8s.io images ls)
-for img in pause coredns python-mysql mariadb; do
+for img in pause coredns python-mysql mariadb node-app; do
   want=$(tar -xOf "$CACHE/$img/image.tar" index.json | jq -r '.manifests[0].digest')
   have=$(awk -v r="${REF[$img]}" '$1==r{print $3}' <<<"$k8s_list")
   check "k8s.io namespace holds ${REF[$img]} with digest $want" test "$have" == "$want"
@@ -143,6 +144,18 @@ check "python-mysql: sh has gunicorn find stat cksum awk sleep kill ($out)" test
 
 out=$(ctr_ -n "$NS" run --rm "${REF[python-mysql]}" t-py3 sh -c 'touch /code/x 2>&1; id -un' 2>&1 || true)
 check "python-mysql: user app cannot write the root-owned /code ($out)" grep -q 'Permission denied' <<<"$out"
+# ---------- node-app ----------
+# What node-reload.cjs (the node preset's runtime) needs: cluster workers on a shared listening socket.
+out=$(ctr_ -n "$NS" run --rm "${REF[node-app]}" t-node node -e '
+const c = require("cluster"); require("http"); require("module").runMain;
+console.log("node-ok", process.getuid(), process.cwd(), process.versions.node.split(".")[0], typeof c.setupPrimary)' 2>&1 || true)
+echo "node: $out"
+check "node-app: node >= 18 runs as uid 10001 in /code with cluster.setupPrimary" \
+  grep -qE '^node-ok 10001 /code (1[89]|[2-9][0-9]) function$' <<<"$out"
+out=$(ctr_ -n "$NS" run --rm "${REF[node-app]}" t-node2 sh -c \
+  'for t in node find stat cksum awk sleep kill; do command -v $t >/dev/null || echo missing $t; done; echo tools-done' 2>&1 || true)
+check "node-app: sh has node find stat cksum awk sleep kill ($out)" test "$out" == tools-done
+
 # ---------- mariadb ----------
 data="$tmp/mysql-data" # root-owned like the hostPath on a fresh node
 mkdir -m 0755 "$data"
