@@ -34,6 +34,7 @@ cleanup() {
   local rc=$?
   if [[ ${KEEP_OBJECTS:-0} != 1 ]]; then
     if cluster_ready 2>/dev/null && [[ -d $WORK/manifests ]]; then delete_objects "$WORK/manifests"; fi
+    if cluster_ready 2>/dev/null && [[ -d $WORK/node-manifests ]]; then delete_objects "$WORK/node-manifests"; fi
     rm -rf "$WORK"
   else
     echo "kept: objects and $WORK"
@@ -192,6 +193,46 @@ fix_served() {
   [[ $(restarts "$pod" app) == "$restarts0" && $(app_pod) == "$pod" ]]
 }
 check "the fix is served by the same pod, still without a container restart" fix_served
+
+# --- the node preset in a real pod ------------------------------------------------------------------
+# ReloadPresets.node() as a user's chart uses it (e2e/node-chart.ts), deployed by the same deploy play,
+# driven by bench:cluster's driver: edits and a broken save through NodePort 31001 while a steady client
+# counts every refused connection, 5xx or body that is neither the old nor the new code.
+NODE_NODEPORT=31001 NODE_EDITS=10
+node_preset_reloads_in_place() {
+  local code="$WORK/node-code" out="$WORK/node-manifests" drv="$WORK/node-driver.json" pod r0 log_pid
+  python3 "$REPO_ROOT/bench/reload/cluster.py" seed --app node --code "$code" && chmod -R a+rX "$code" || return 1
+  (cd "$REPO_ROOT" && npx ts-node --transpile-only e2e/node-chart.ts "$out" "$code") >"$WORK/node-synth.log" 2>&1 ||
+    { echo "  e2e/node-chart.ts failed:"; tail -n 20 "$WORK/node-synth.log"; return 1; }
+  k delete -f "$out" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true   # an interrupted run's
+  deploy "$out" "$LOGS/e2e-deploy-node.log" || return 1
+  pod=$(k get pods -n default -l "$(selector_of node-app)" -o jsonpath='{.items[0].metadata.name}')
+  r0=$(restarts "$pod" app)
+  k logs -f --timestamps "$pod" -c app >"$WORK/node-app.log" 2>&1 &
+  log_pid=$!
+  ns python3 "$REPO_ROOT/bench/reload/cluster.py" run --app node --host "$NODE_IP" --port "$NODE_NODEPORT" \
+    --code "$code" --log "$WORK/node-app.log" --edits "$NODE_EDITS" --rate 20 --broken-saves 1 >"$drv" || true  # its JSON says why
+  kill "$log_pid" 2>/dev/null || true
+  python3 - "$drv" "$(restarts "$pod" app)" "$r0" "$(k get pods -n default -l "$(selector_of node-app)" -o jsonpath='{.items[*].metadata.name}')" "$pod" <<'PY'
+import json, sys
+d, restarts, r0, pods, pod = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+c, e, b = d["client"], d.get("edits", {}), d.get("broken_save", {})
+print(f"  {d['status']}: {len(d.get('per_edit', []))} edits, p50 {e.get('p50_s')} s, p95 {e.get('p95_s')} s; "
+      f"client {c['requests']} requests at {c['rate_per_s']}/s, {c['failed']} failed {c['examples'][:2]}")
+print(f"  broken save: keeps serving {b.get('keeps_serving')}, fix served in {b.get('fix_served_max_s')} s, "
+      f"logged: {(b.get('cases') or [{}])[0].get('error_line_logged')!r}; restarts {r0} -> {restarts}, pods {pods}")
+problems = [p for p, bad in [
+    (d.get("reason", "the edit series failed"), d["status"] != "ok"),
+    ("requests failed", c["failed"] != 0 or c["requests"] == 0),
+    ("the broken save did not keep the last good version serving", not b.get("keeps_serving")),
+    ("no file:line of the syntax error in the log", not b.get("error_logged_with_file_line")),
+    ("the container restarted or the pod was replaced", restarts != r0 or pods != pod)] if bad]
+for p in problems:
+    print(f"  {p}")
+sys.exit(1 if problems else 0)
+PY
+}
+check "the node preset serves $NODE_EDITS edits and a broken save in place in a real pod, 0 failed requests, 0 restarts" node_preset_reloads_in_place
 
 # --- readiness means "can serve" (issue 12) ----------------------------------------------------------
 # The credentials Secret changes while the MySQL data dir is kept (it still holds the old passwords):

@@ -1,5 +1,6 @@
-"""bench:cluster's driver, called by e2e/bench-cluster.sh.
-  cluster.py run ...     inside the e2e cluster's network namespace: edits of the sample app's code on the
+"""bench:cluster's driver, called by e2e/bench-cluster.sh (and by e2e/test-cluster.sh for the node preset).
+  cluster.py seed ...    a fresh code directory holding the app (--app) serving its first token.
+  cluster.py run ...     inside the e2e cluster's network namespace: edits of the app's code (the sample by default) on the
                          pod's hostPath, timed through the NodePort, broken saves, and a steady client
                          counting failed requests. Phases come from the app container's log, which the
                          caller follows into a file with `kubectl logs -f --timestamps` (the container
@@ -81,10 +82,21 @@ def phases(history, events):
             "action_logged_to_served_s": med(2)}
 
 
+APPS = {"python": apps.PYTHON, "node": apps.NODE}
+FIRST_TOKEN = "cl-0"            # Session's first token for the label "cl"
+
+
+def seed(a):
+    APPS[a.app].create(a.code, FIRST_TOKEN)
+    return 0
+
+
 def run(a):
     log = ContainerLog(a.log)
-    session = Session("cl", apps.PYTHON, a.code, a.port, log, a.rate, host=a.host)
-    apps.PYTHON.write(a.code, session.current)       # the marker route: one reload before the series
+    app = APPS[a.app]
+    session = Session("cl", app, a.code, a.port, log, a.rate, host=a.host)
+    assert session.current == FIRST_TOKEN
+    app.write(a.code, session.current)      # python: the marker route, one reload before the series
     out = {"status": "ok"}
     try:
         session.start(timeout=180)
@@ -123,7 +135,11 @@ def report(a):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("seed")
+    s.add_argument("--app", choices=sorted(APPS), required=True)
+    s.add_argument("--code", required=True, help="the directory to (re)create")
     r = sub.add_parser("run")
+    r.add_argument("--app", choices=sorted(APPS), default="python")
     r.add_argument("--host", required=True)
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--code", required=True, help="the hostPath directory the app pod mounts")
@@ -140,7 +156,7 @@ def main():
     p.add_argument("--facts", required=True, help="date, kubernetes, machine, restarts (JSON)")
     p.add_argument("--out", required=True)
     a = ap.parse_args()
-    return run(a) if a.cmd == "run" else report(a)
+    return {"seed": seed, "run": run, "report": report}[a.cmd](a)
 
 
 if __name__ == "__main__":
