@@ -198,20 +198,16 @@ check "the fix is served by the same pod, still without a container restart" fix
 # ReloadPresets.node() as a user's chart uses it (e2e/node-chart.ts), deployed by the same deploy play,
 # driven by bench:cluster's driver: edits and a broken save through NodePort 31001 while a steady client
 # counts every refused connection, 5xx or body that is neither the old nor the new code.
-NODE_NODEPORT=31001 NODE_EDITS=10
+NODE_EDITS=10
 node_preset_reloads_in_place() {
-  local code="$WORK/node-code" out="$WORK/node-manifests" drv="$WORK/node-driver.json" pod r0 log_pid
-  python3 "$REPO_ROOT/bench/reload/cluster.py" seed --app node --code "$code" && chmod -R a+rX "$code" || return 1
-  (cd "$REPO_ROOT" && npx ts-node --transpile-only e2e/node-chart.ts "$out" "$code") >"$WORK/node-synth.log" 2>&1 ||
-    { echo "  e2e/node-chart.ts failed:"; tail -n 20 "$WORK/node-synth.log"; return 1; }
-  k delete -f "$out" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true   # an interrupted run's
-  deploy "$out" "$LOGS/e2e-deploy-node.log" || return 1
-  pod=$(k get pods -n default -l "$(selector_of node-app)" -o jsonpath='{.items[0].metadata.name}')
+  local drv="$WORK/node-driver.json" pod r0 log_pid
+  deploy_node_preset "$WORK" "$LOGS/e2e-deploy-node.log" || return 1
+  pod=$(node_pod)
   r0=$(restarts "$pod" app)
   k logs -f --timestamps "$pod" -c app >"$WORK/node-app.log" 2>&1 &
   log_pid=$!
-  ns python3 "$REPO_ROOT/bench/reload/cluster.py" run --app node --host "$NODE_IP" --port "$NODE_NODEPORT" \
-    --code "$code" --log "$WORK/node-app.log" --edits "$NODE_EDITS" --rate 20 --broken-saves 1 >"$drv" || true  # its JSON says why
+  ns python3 "$REPO_ROOT/bench/reload/cluster.py" run --app node --host "$NODE_IP" --port "$E2E_NODE_NODEPORT" \
+    --code "$WORK/node-code" --log "$WORK/node-app.log" --edits "$NODE_EDITS" --rate 20 --broken-saves 1 >"$drv" || true  # its JSON says why
   kill "$log_pid" 2>/dev/null || true
   python3 - "$drv" "$(restarts "$pod" app)" "$r0" "$(k get pods -n default -l "$(selector_of node-app)" -o jsonpath='{.items[*].metadata.name}')" "$pod" <<'PY'
 import json, sys

@@ -162,3 +162,19 @@ wait_marker() {
     sleep 0.05
   done
 }
+
+# --- The node preset's app (e2e/node-chart.ts), next to the sample ------------------------------------
+E2E_NODE_NODEPORT=31001
+
+# deploy_node_preset WORK LOG: seeds WORK/node-code with the reload bench's node app, synthesizes
+# e2e/node-chart.ts (ReloadPresets.node() on that hostPath) into WORK/node-manifests and applies it with
+# the deploy play, which waits until the Deployment is available.
+deploy_node_preset() {
+  local work=$1 log=$2 code="$1/node-code" out="$1/node-manifests"
+  python3 "$REPO_ROOT/bench/reload/cluster.py" seed --app node --code "$code" && chmod -R a+rX "$code" || return 1
+  (cd "$REPO_ROOT" && npx ts-node --transpile-only e2e/node-chart.ts "$out" "$code" "$E2E_NODE_NODEPORT") \
+    >"$work/node-synth.log" 2>&1 || { echo "e2e: e2e/node-chart.ts failed:" >&2; tail -n 20 "$work/node-synth.log" >&2; return 1; }
+  k delete -f "$out" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true   # an interrupted run's
+  deploy "$out" "$log"
+}
+node_pod() { k get pods -n default -l "$(selector_of node-app)" -o jsonpath='{.items[0].metadata.name}'; }
