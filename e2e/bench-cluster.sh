@@ -4,8 +4,8 @@
 # then BENCH_EDITS (50) edits of application.py on the pod's hostPath, each timed until NodePort 31000
 # serves the new code, while a steady client (BENCH_RATE, 25 req/s) counts connection errors, 5xx and
 # bodies that are neither the old nor the new code; then BENCH_BROKEN_SAVES (3) syntax errors, each held
-# 3 s and fixed. Phases come from the supervisor's own log lines (kubectl logs --timestamps); restarts
-# from the container's restartCount. No resource is changed from what the chart ships (the app's
+# 3 s and fixed. Then the same series for the node preset (e2e/node-chart.ts, NodePort 31001). Phases
+# come from the supervisor's own log lines (kubectl logs --timestamps); restarts from the container's restartCount. No resource is changed from what the chart ships (the app's
 # resources are recorded in the result). Writes bench/results/cluster.json (BENCH_OUT) and prints a table.
 # The cluster is shared: run it as `flock /tmp/team/e2e-cluster.lock npm run bench:cluster`.
 set -euo pipefail
@@ -25,6 +25,7 @@ cleanup() {
   local rc=$?
   [[ -n $LOG_PID ]] && kill "$LOG_PID" 2>/dev/null
   if cluster_ready 2>/dev/null && [[ -d $WORK/manifests ]]; then delete_objects "$WORK/manifests"; fi
+  if cluster_ready 2>/dev/null && [[ -d $WORK/node-manifests ]]; then delete_objects "$WORK/node-manifests"; fi
   rm -rf "$WORK"
   if (( E2E_STARTED_CLUSTER == 1 )) && [[ ${KEEP_CLUSTER:-0} != 1 ]]; then bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1 || true; fi
   exit "$rc"
@@ -68,17 +69,33 @@ ns python3 "$DRIVER" run --host "$NODE_IP" --port "$E2E_NODEPORT" --code "$WORK/
 kill "$LOG_PID" 2>/dev/null || true; LOG_PID=
 restarts_after=$(restarts "$pod" app)
 
-facts=$(python3 - "$restarts_before" "$restarts_after" "$K8S_VERSION" "$LOAD_START" "$(loadavg)" "$EDITS" "$RATE" <<'PY'
+say "the node preset: deploying e2e/node-chart.ts"
+deploy_node_preset "$WORK" "$LOGS/bench-deploy-node.log"
+npod=$(node_pod)
+node_restarts_before=$(restarts "$npod" app)
+k logs -f --timestamps "$npod" -c app > "$WORK/node-app.log" 2>&1 &
+LOG_PID=$!
+say "$EDITS edits + $BROKEN broken saves of the node preset through NodePort $E2E_NODE_NODEPORT, steady client at $RATE req/s"
+ns python3 "$DRIVER" run --app node --host "$NODE_IP" --port "$E2E_NODE_NODEPORT" --code "$WORK/node-code" \
+  --log "$WORK/node-app.log" --edits "$EDITS" --rate "$RATE" --broken-saves "$BROKEN" > "$WORK/node-driver.json" || rc=$?
+kill "$LOG_PID" 2>/dev/null || true; LOG_PID=
+node_restarts_after=$(restarts "$npod" app)
+
+facts=$(python3 - "$restarts_before" "$restarts_after" "$K8S_VERSION" "$LOAD_START" "$(loadavg)" "$EDITS" "$RATE" \
+  "$node_restarts_before" "$node_restarts_after" <<'PY'
 import datetime, json, os, sys
-b, a, k8s, ls, le, edits, rate = sys.argv[1:]
+b, a, k8s, ls, le, edits, rate, nb, na = sys.argv[1:]
 print(json.dumps({"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "kubernetes": k8s, "settings": {"edits": int(edits), "client_rate_per_s": float(rate)},
                   "container_restarts": int(a) - int(b) if a and b else None,
+                  "node_container_restarts": int(na) - int(nb) if na and nb else None,
                   "machine": {"cores": os.cpu_count(), "loadavg_start": json.loads(ls), "loadavg_end": json.loads(le)}}))
 PY
 )
 mkdir -p "$(dirname "$OUT_JSON")"
 python3 "$DRIVER" report --driver "$WORK/driver.json" --manifests "$WORK/manifests" --supervisor "$WORK/supervisor.sh" \
+  --node-driver "$WORK/node-driver.json" --node-manifests "$WORK/node-manifests" \
   --container "$(cat "$WORK/container.json")" --facts "$facts" --out "$OUT_JSON"
-(( rc == 0 )) || { echo "bench-cluster.sh: the edit series failed (see \"supervisor\" in $OUT_JSON); last app log lines:" >&2; tail -n 20 "$WORK/app.log" >&2; exit 1; }
+(( rc == 0 )) || { echo "bench-cluster.sh: an edit series failed (see \"supervisor\" and \"node_preset\" in $OUT_JSON); last app log lines:" >&2
+  tail -n 20 "$WORK/app.log" "$WORK/node-app.log" >&2; exit 1; }
 say "results: $OUT_JSON"

@@ -115,17 +115,26 @@ def run(a):
     return 0 if out["status"] == "ok" else 1
 
 
+def chart_sha256(manifest_dir):
+    return {m: provenance.sha256_file(os.path.join(manifest_dir, m))
+            for m in sorted(os.listdir(manifest_dir)) if m.endswith(".k8s.yaml")}
+
+
 def report(a):
     with open(a.driver) as f:
         res = json.load(f)
-    manifests = sorted(f for f in os.listdir(a.manifests) if f.endswith(".k8s.yaml"))
     facts = json.loads(a.facts)
-    result = {"benchmark": "reload in real pods through NodePort 31000 (npm run bench:cluster)", **facts,
+    node_restarts = facts.pop("node_container_restarts", None)
+    result = {"benchmark": "reload in real pods through NodePort 31000 (the sample) and 31001 (the node preset) (npm run bench:cluster)", **facts,
               "provenance": {"source_commit": os.environ.get("BENCH_SOURCE_COMMIT") or provenance.git("rev-parse", "HEAD"),
-                             "chart_sha256": {m: provenance.sha256_file(os.path.join(a.manifests, m)) for m in manifests},
+                             "chart_sha256": chart_sha256(a.manifests),
                              "supervisor_sha256": provenance.sha256_file(a.supervisor),
                              "app_container": json.loads(a.container)},
               "supervisor": res}
+    if a.node_driver:
+        with open(a.node_driver) as f:
+            result["node_preset"] = {"chart_sha256": chart_sha256(a.node_manifests), "container_restarts": node_restarts,
+                                     "supervisor": json.load(f)}
     result["goals"] = goals.evaluate_cluster(result)
     goals.write(a.out, result)
     goals.print_cluster(result)
@@ -154,6 +163,8 @@ def main():
     p.add_argument("--supervisor", required=True, help="the supervisor script from their ConfigMap")
     p.add_argument("--container", required=True, help="the app container's image/command/resources (JSON)")
     p.add_argument("--facts", required=True, help="date, kubernetes, machine, restarts (JSON)")
+    p.add_argument("--node-driver", help="the JSON `run --app node` printed (the node preset's series)")
+    p.add_argument("--node-manifests", help="the node preset's manifests that were applied")
     p.add_argument("--out", required=True)
     a = ap.parse_args()
     return {"seed": seed, "run": run, "report": report}[a.cmd](a)

@@ -140,16 +140,35 @@ def evaluate_cluster(r):
                         "error_logged_with_file_line": b["error_logged_with_file_line"]},
                        b["keeps_serving"] and b["requests"]["failed"] == 0 and b["fix_within_normal_p95"]
                        and b["error_logged_with_file_line"]))
+    n = r.get("node_preset")
+    if n:
+        ns, nr = n["supervisor"], n.get("container_restarts")
+        nfailed = _get(ns, "edits", "requests", "failed")
+        nb = ns.get("broken_save") or {}
+        g += [_goal("node preset in a pod: failed requests during the edits", "0", nfailed,
+                    nfailed == 0 if nfailed is not None else None),
+              _goal("node preset in a pod: container restarts", "0", nr, nr == 0 if nr is not None else None),
+              _goal("node preset in a pod: broken save", "keeps serving, 0 failed, error with file:line",
+                    {"keeps_serving": nb.get("keeps_serving"), "failed": _get(nb, "requests", "failed"),
+                     "fix_served_max_s": nb.get("fix_served_max_s")},
+                    bool(nb.get("keeps_serving") and _get(nb, "requests", "failed") == 0
+                         and nb.get("error_logged_with_file_line")))]
     return g
 
 
-def print_cluster(r):
-    s = r["supervisor"]
+def _pod_line(label, s, restarts):
     e = s.get("edits", {})
-    print(f"\npod, {e.get('n')} edits: p50 {e.get('p50_s')} s, p95 {e.get('p95_s')} s, max {e.get('max_s')} s; "
-          f"phases {json.dumps(s.get('phases'))}")
-    print(f"steady client: {json.dumps({k: v for k, v in s.get('client', {}).items() if k != 'examples'})}")
-    print(f"container restarts: {r.get('container_restarts')}; load {r['machine']}")
+    c = s.get("client", {})
+    return (f"{label}: {e.get('n')} edits, p50 {e.get('p50_s')} s, p95 {e.get('p95_s')} s, max {e.get('max_s')} s; "
+            f"phases {json.dumps(s.get('phases'))}; restarts {restarts}; steady client {c.get('requests')} requests "
+            f"at {c.get('rate_per_s')}/s, {c.get('failed')} failed")
+
+
+def print_cluster(r):
+    print("\n" + _pod_line("pod (sample)", r["supervisor"], r.get("container_restarts")))
+    if r.get("node_preset"):
+        print(_pod_line("pod (node preset)", r["node_preset"]["supervisor"], r["node_preset"].get("container_restarts")))
+    print(f"load {r['machine']}")
     print(f"\n{'goal':<56}{'status':>8}  measured")
     for g in r["goals"]:
         print(f"{g['goal']:<56}{g['status']:>8}  {json.dumps(g['measured'])}  (target {g['target']})")
@@ -168,11 +187,9 @@ def markdown(reload_result, cluster_result=None):
                    f"{m['loadavg_end']}, commit `{(p.get('source_commit') or '?')[:12]}`, supervisor sha256 "
                    f"`{(sha or '?')[:16]}…`\n")
         if "supervisor" in r and "edits" in r["supervisor"]:
-            s = r["supervisor"]
-            e = s["edits"]
-            out.append(f"- pod: {e['n']} edits, p50 {e['p50_s']} s, p95 {e['p95_s']} s, max {e['max_s']} s; phases "
-                       f"{json.dumps(s.get('phases'))}; restarts {r.get('container_restarts')}; steady client "
-                       f"{s['client']['requests']} requests at {s['client']['rate_per_s']}/s, {s['client']['failed']} failed\n")
+            out.append(f"- {_pod_line('pod (sample)', r['supervisor'], r.get('container_restarts'))}\n")
+        if "node_preset" in r:
+            out.append(f"- {_pod_line('pod (node preset)', r['node_preset']['supervisor'], r['node_preset'].get('container_restarts'))}\n")
         splits = [f"{lang} {_get(r, lang, SUP, 'edits', 'median_phases', 'detect_s')} / "
                   f"{_get(r, lang, SUP, 'edits', 'median_phases', 'change_logged_to_served_s')} s"
                   for lang in ("python", "node", "go") if _get(r, lang, SUP, "edits", "median_phases")]
