@@ -60,11 +60,11 @@ json.dump({k: c.get(k) for k in ("image", "command", "resources")} | {"env": {e[
           open(sys.argv[2] + "/container.json", "w"))
 PY
 
-k logs -f --timestamps "$pod" -c app > "$WORK/app.log" 2>&1 &
+k logs -f --timestamps "$pod" -c app > "$LOGS/bench-app.log" 2>&1 &
 LOG_PID=$!
 say "$EDITS edits + $BROKEN broken saves through NodePort $E2E_NODEPORT, steady client at $RATE req/s"
 rc=0
-ns python3 "$DRIVER" run --host "$NODE_IP" --port "$E2E_NODEPORT" --code "$WORK/code" --log "$WORK/app.log" \
+ns python3 "$DRIVER" run --host "$NODE_IP" --port "$E2E_NODEPORT" --code "$WORK/code" --log "$LOGS/bench-app.log" \
   --edits "$EDITS" --rate "$RATE" --broken-saves "$BROKEN" > "$WORK/driver.json" || rc=$?
 kill "$LOG_PID" 2>/dev/null || true; LOG_PID=
 restarts_after=$(restarts "$pod" app)
@@ -73,11 +73,11 @@ say "the node preset: deploying e2e/node-chart.ts"
 deploy_node_preset "$WORK" "$LOGS/bench-deploy-node.log"
 npod=$(node_pod)
 node_restarts_before=$(restarts "$npod" app)
-k logs -f --timestamps "$npod" -c app > "$WORK/node-app.log" 2>&1 &
+k logs -f --timestamps "$npod" -c app > "$LOGS/bench-node-app.log" 2>&1 &
 LOG_PID=$!
 say "$EDITS edits + $BROKEN broken saves of the node preset through NodePort $E2E_NODE_NODEPORT, steady client at $RATE req/s"
 ns python3 "$DRIVER" run --app node --host "$NODE_IP" --port "$E2E_NODE_NODEPORT" --code "$WORK/node-code" \
-  --log "$WORK/node-app.log" --edits "$EDITS" --rate "$RATE" --broken-saves "$BROKEN" > "$WORK/node-driver.json" || rc=$?
+  --log "$LOGS/bench-node-app.log" --edits "$EDITS" --rate "$RATE" --broken-saves "$BROKEN" > "$WORK/node-driver.json" || rc=$?
 kill "$LOG_PID" 2>/dev/null || true; LOG_PID=
 node_restarts_after=$(restarts "$npod" app)
 
@@ -97,5 +97,5 @@ python3 "$DRIVER" report --driver "$WORK/driver.json" --manifests "$WORK/manifes
   --node-driver "$WORK/node-driver.json" --node-manifests "$WORK/node-manifests" \
   --container "$(cat "$WORK/container.json")" --facts "$facts" --out "$OUT_JSON"
 (( rc == 0 )) || { echo "bench-cluster.sh: an edit series failed (see \"supervisor\" and \"node_preset\" in $OUT_JSON); last app log lines:" >&2
-  tail -n 20 "$WORK/app.log" "$WORK/node-app.log" >&2; exit 1; }
+  tail -n 20 "$LOGS/bench-app.log" "$LOGS/bench-node-app.log" >&2; exit 1; }
 say "results: $OUT_JSON"

@@ -1,5 +1,6 @@
 """The steady client of the reload bench: GET at a fixed rate while edits happen, counting what a
 user would see fail. Every answer must be 200 and carry the body of the old or the new code."""
+import datetime
 import http.client
 import threading
 import time
@@ -54,6 +55,7 @@ class SteadyClient:
     def _run(self):
         nxt = time.monotonic()
         while not self.stop_event.is_set():
+            sent = datetime.datetime.now(datetime.timezone.utc)     # to match a failure with the app's log
             status, body = get(self.host, self.port)
             token = body.split(" ", 1)[0] if status == 200 else None
             kind = ("conn_errors" if status is None else "http_5xx" if status >= 500 else
@@ -65,7 +67,7 @@ class SteadyClient:
                 self.samples.append((now, token))
                 del self.samples[:-200]
                 if kind != "ok" and len(self.examples) < 5:
-                    self.examples.append(f"{kind}: {status} {body[:80]!r} (allowed {sorted(self.allowed)})")
+                    self.examples.append(f"{kind}, sent {sent.strftime('%H:%M:%S.%f')[:-3]}Z: {status} {body[:80]!r} (allowed {sorted(self.allowed)})")
             nxt += self.period
             delay = nxt - time.monotonic()
             if delay > 0:
