@@ -129,6 +129,7 @@ def _close_listeners_on_term(worker):
     import gevent
     from gevent.baseserver import BaseServer
 
+    main = gevent.getcurrent()  # run() is about to start in this greenlet
     # The worker builds its servers inside run(), after this hook: note each one as it starts.
     servers, start = [], BaseServer.start
 
@@ -137,10 +138,25 @@ def _close_listeners_on_term(worker):
         start(server)
     BaseServer.start = noted_start
 
+    def busy():
+        return any(s.pool is not None and s.pool.free_count() != s.pool.size for s in servers)
+
+    def retire():
+        """gunicorn's own wait for the requests in flight looks once a second, and on a reload the
+        master waits for the old workers to exit, handling no other signal meanwhile: with a save
+        every 0.6 s the HUPs queued up (handled 0.6-1.8 s late after 30 saves) and the workers of
+        one save imported the next one, unchecked. Same wait, looked at every 10 ms; then the
+        worker exits as when run() returns (gunicorn's worker_exit hook still runs)."""
+        deadline = time.monotonic() + worker.cfg.graceful_timeout
+        while busy() and time.monotonic() < deadline:
+            gevent.sleep(0.01)
+        gevent.kill(main, SystemExit(0))
+
     def handle_term():
         worker.alive = False  # what the worker's own TERM handler does
         for server in servers:
             server.close()  # stops accepting, closes this process's copy of the listening socket
+        gevent.spawn(retire)
     # A libev signal watcher wakes the event loop at once; a Python-level handler would only run
     # once something else woke it (the next accepted request, served with the old code).
     gevent.signal_handler(signal.SIGTERM, handle_term)

@@ -101,6 +101,34 @@ def test_broken_save_keeps_serving(case):
     assert client.failures == 0, f"{client.failures} failed requests across a broken save and its fix"
 
 
+def test_master_handles_each_hup_before_the_next_save(case):
+    """The sample app's gevent workers, saved every 0.6 s: gunicorn's master handles each HUP within
+    0.3 s of the supervisor sending it. On a HUP the master waits until the old workers have exited;
+    retiring gevent workers used to exit at their next one-second tick, so the HUPs queued up (0.6 s
+    late and growing), and the workers of one save imported the next one, unchecked: a typo saved
+    right after a good save took the app down in bench:cluster."""
+    case.tree.write("gunicorn.conf.py", 'worker_class = "gevent"\ncontrol_socket_disable = True\n')
+    case.edit_app("v0")
+    case.start()
+    case.served("v0", 30)
+    mark = case.sup.mark()
+    client = Client(case.port)
+    try:
+        for i in range(1, 21):
+            case.edit_app(f"v{i}")
+            time.sleep(0.6)
+        case.served("v20")
+        time.sleep(1)
+    finally:
+        client.stop()
+    sent = [t for t, _ in case.sup.log(r"^hot-reload: reloaded \(HUP", mark)]
+    handled = [t for t, _ in case.sup.log(r"Handling signal: hup", mark)]
+    late = [round(hd - st, 3) for st, hd in zip(sent, handled) if hd - st > 0.3]
+    assert len(sent) >= 15 and len(handled) == len(sent), f"{len(sent)} HUPs sent, {len(handled)} handled"
+    assert not late, f"HUPs handled more than 0.3 s after the supervisor sent them: {late}"
+    assert client.failures == 0, f"{client.failures} failed requests"
+
+
 def test_build_before_swap(case):
     out = os.path.join(case.root, "build")        # the built artifact lives outside the tree
     os.makedirs(out)
