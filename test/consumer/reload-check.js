@@ -61,6 +61,10 @@ async function main() {
     const t0 = Date.now();
     fs.writeFileSync(path.join(code, 'server.js'), server('v2'));
     await until('the edited response', 'v2');
+    // The primary logs the swap when the new worker's 'listening' message reaches it, which can be just after
+    // that worker's first answer reached us.
+    const end = Date.now() + 5000;
+    while (!/new code serving \(pid \d+\)/.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     if (!/new code serving \(pid \d+\)/.test(log)) throw new Error(`served v2, but not by the node preset's in-place reload; log:\n${log}`);
     console.log(`ok: the synthesized supervisor served the edit in ${Date.now() - t0} ms (${command.join(' ')})`);
   } finally {
