@@ -5,7 +5,8 @@
 # serves the new code, while a steady client (BENCH_RATE, 25 req/s) counts connection errors, 5xx and
 # bodies that are neither the old nor the new code; then BENCH_BROKEN_SAVES (3) syntax errors, each held
 # 3 s and fixed. Then the same series for the node preset (e2e/node-chart.ts, NodePort 31001). Phases
-# come from the supervisor's own log lines (kubectl logs --timestamps); restarts from the container's restartCount. No resource is changed from what the chart ships (the app's
+# come from the supervisor's own log lines (kubectl logs --timestamps, kept in the cluster's logs dir);
+# restarts from the container's restartCount. No resource is changed from what the chart ships (the app's
 # resources are recorded in the result). Writes bench/results/cluster.json (BENCH_OUT) and prints a table.
 # The cluster is shared: run it as `flock /tmp/team/e2e-cluster.lock npm run bench:cluster`.
 set -euo pipefail

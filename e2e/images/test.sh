@@ -3,7 +3,7 @@
 #   pause        starts and keeps running, stops on SIGTERM
 #   coredns      /coredns -version prints the pinned version
 #   python-mysql flask/pymysql/gunicorn import; uid 10001, cwd /code, supervisor tools on PATH
-#   node-app     node runs as uid 10001 in /code with the supervisor's tools; cluster/http load
+#   node-app     node >= 18 as uid 10001 in /code, with the cluster module and the supervisor's tools
 #   mariadb      read-only root FS + tmpfs /var/run/mysqld and /tmp + root-owned datadir: initialises,
 #                answers `mysqladmin ping -h 127.0.0.1`, the app user reaches its database, SIGTERM stops it
 #                cleanly, a restart on the same datadir keeps the data and skips initialisation.
