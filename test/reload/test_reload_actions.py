@@ -55,13 +55,18 @@ def test_in_place_reload_serves_every_request(case):
     assert len(client.bodies) > 20
 
 
-def test_retired_gevent_workers_stop_answering(case):
-    """The sample app's worker class: after a HUP the old gevent workers stop accepting at once (the
-    preset's gunicorn.conf.py), instead of answering for up to a second with the code of two edits ago."""
+def start_with_gevent_workers(case):
+    """The sample app's worker class, serving v0."""
     case.tree.write("gunicorn.conf.py", 'worker_class = "gevent"\ncontrol_socket_disable = True\n')
     case.edit_app("v0")
     case.start()
     case.served("v0", 30)
+
+
+def test_retired_gevent_workers_stop_answering(case):
+    """The sample app's worker class: after a HUP the old gevent workers stop accepting at once (the
+    preset's gunicorn.conf.py), instead of answering for up to a second with the code of two edits ago."""
+    start_with_gevent_workers(case)
     client = Client(case.port)
     try:
         for i in range(1, 6):   # back to back: the next edit lands while the last old workers retire
@@ -107,10 +112,7 @@ def test_master_handles_each_hup_before_the_next_save(case):
     retiring gevent workers used to exit at their next one-second tick, so the HUPs queued up (0.6 s
     late and growing), and the workers of one save imported the next one, unchecked: a typo saved
     right after a good save took the app down in bench:cluster."""
-    case.tree.write("gunicorn.conf.py", 'worker_class = "gevent"\ncontrol_socket_disable = True\n')
-    case.edit_app("v0")
-    case.start()
-    case.served("v0", 30)
+    start_with_gevent_workers(case)
     mark = case.sup.mark()
     client = Client(case.port)
     try:
