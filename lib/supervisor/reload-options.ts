@@ -11,7 +11,9 @@ export class ReloadAction {
   /**
    * Send a signal to the app's main process, for servers that reload in place (gunicorn: `HUP`
    * keeps the master and its listening socket and replaces the workers; uWSGI, puma, nginx have
-   * equivalents). When the app is not running (it crashed), it is started instead.
+   * equivalents). When the app is not running (it crashed), it is started instead; when its main
+   * process has no handler for the signal (still starting, or a shell around the server), where the
+   * signal would kill it, it is restarted instead.
    * @param signal signal name without the SIG prefix, e.g. `HUP` or `USR2`
    */
   public static signal(signal: string): ReloadAction {

@@ -23,6 +23,7 @@
 #   HOT_RELOAD_ACTION     restart (default): stop the app's process group, start it again;
 #                         signal:SIG: send SIG to the app's main process (an in-place graceful
 #                         reload, e.g. signal:HUP for gunicorn); a restart when it is not running
+#                         or has no handler for SIG (yet)
 #   HOT_RELOAD_INTERVAL   seconds between polls, at least                       (default: 0.05)
 #   HOT_RELOAD_DEBOUNCE   seconds the tree must stay unchanged before a reload  (default: 0.05)
 #   HOT_RELOAD_GRACE      seconds between TERM and KILL when stopping the app   (default: 5)
@@ -85,6 +86,11 @@ case $ACTION in
   signal:[A-Z]*) SIGNAL=${ACTION#signal:};;
   *) die "HOT_RELOAD_ACTION must be 'restart' or 'signal:NAME' (e.g. signal:HUP), got '$ACTION'";;
 esac
+SIGNAL=${SIGNAL#SIG} SIGNAL_NO=
+if [ -n "$SIGNAL" ]; then   # its number, to read the app's handlers in /proc (handles_signal)
+  n=0; while [ "$n" -lt 31 ] && [ -z "$SIGNAL_NO" ]; do n=$((n + 1)); [ "$(kill -l "$n")" = "$SIGNAL" ] && SIGNAL_NO=$n; done
+  [ -n "$SIGNAL_NO" ] || die "HOT_RELOAD_ACTION=$ACTION names no signal this shell knows (kill -l lists them); e.g. signal:HUP"
+fi
 # Durations as centiseconds, computed once, so polls need no awk.
 cs_of() { awk -v s="$1" 'BEGIN { printf "%d", s * 100 + 0.5 }'; }
 INTERVAL_CS=$(cs_of "$INTERVAL"); [ "$INTERVAL_CS" -ge 1 ] || INTERVAL_CS=1
@@ -267,6 +273,17 @@ start_app() {
   if [ -n "$HAVE_SETSID" ]; then (cd "$APP_DIR" 2>/dev/null; HOT_RELOAD_RUN=$$.$run_no. exec setsid "$@") &
   else (cd "$APP_DIR" 2>/dev/null; HOT_RELOAD_RUN=$$.$run_no. exec "$@") & fi
   app_pid=$!
+}
+
+# handles_signal PID: false when PID has no handler for SIGNAL (SigCgt in /proc/PID/status): it is
+# still starting, or never installs one (a shell around the server). The signal would kill it, or
+# be ignored, instead of reloading it. True when /proc cannot tell.
+handles_signal() {
+  cgt=
+  while read -r key val; do [ "$key" = SigCgt: ] && cgt=$val && break; done 2>/dev/null < "/proc/$1/status"
+  [ -n "$cgt" ] || return 0
+  cgt=${cgt#"${cgt%????????}"}   # signals 1-32: the low 32 bits
+  [ $(( 0x$cgt >> (SIGNAL_NO - 1) & 1 )) = 1 ]
 }
 
 # strays MARK: processes of that run outside its process group (found by the mark in their
@@ -661,8 +678,13 @@ while :; do
   fi
   rm -f "$STATE/check.pending"
   now_cs; [ -n "$CHECK" ] && phases="$phases, check $(secs $(( NOW - check_start )))"
-  act_start=$NOW
-  if [ -n "$SIGNAL" ] && [ -n "$app_pid" ] && [ -z "$force_restart" ] && kill -"$SIGNAL" "$app_pid" 2>/dev/null; then
+  act_start=$NOW signalled= why=
+  if [ -n "$SIGNAL" ] && [ -n "$app_pid" ] && [ -z "$force_restart" ]; then
+    if ! handles_signal "$app_pid"; then
+      why="; pid $app_pid has no $SIGNAL handler (still starting, or never installs one), so not signalled"
+    elif kill -"$SIGNAL" "$app_pid" 2>/dev/null; then signalled=1; fi
+  fi
+  if [ -n "$signalled" ]; then
     now_cs
     log "reloaded ($SIGNAL to pid $app_pid) in $(secs $(( NOW - reload_start ))) [$phases, signal $(secs $(( NOW - act_start )))]"
   else
@@ -670,7 +692,7 @@ while :; do
     now_cs; stop_end=$NOW
     start_app "$@"
     now_cs
-    log "restarted (pid $app_pid) in $(secs $(( NOW - reload_start ))) [$phases, stop $(secs $(( stop_end - act_start ))), start $(secs $(( NOW - stop_end )))]"
+    log "restarted (pid $app_pid) in $(secs $(( NOW - reload_start ))) [$phases, stop $(secs $(( stop_end - act_start ))), start $(secs $(( NOW - stop_end )))]$why"
   fi
   apply_patch
   cpu_ticks; last_ticks=$TICKS   # not the poll's cost: the old app (reaped), triggers and checks

@@ -131,6 +131,45 @@ def test_master_handles_each_hup_before_the_next_save(case):
     assert client.failures == 0, f"{client.failures} failed requests"
 
 
+def test_change_while_the_app_starts_restarts_it(case):
+    """A save that lands before gunicorn has installed its HUP handler (here: still reading a slow
+    config) must not be signalled: HUP's default action killed the app ("app exited with status 129",
+    seen in CI after a restart), and it stayed down until the next save. The supervisor restarts it."""
+    case.tree.write("gunicorn.conf.py", "import time\ntime.sleep(3)   # a slow boot: no HUP handler yet\n")
+    case.edit_app("v0")
+    case.start()
+    case.wait_log(r"^hot-reload: watching .*; starting: ")
+    time.sleep(0.5)
+    mark = case.sup.mark()
+    case.edit_app("v1")
+    line = case.reloaded(mark)[1]
+    assert line.startswith("hot-reload: restarted ") and "has no HUP handler" in line, line
+    case.served("v1", 30)
+    assert not case.sup.log(r"^hot-reload: app exited", mark), case.sup.tail()
+
+
+def test_app_that_never_handles_the_signal_is_restarted(case):
+    """signal:HUP on a command that does not handle HUP (a shell around the server): every save
+    restarts it and says why, instead of killing it with the signal."""
+    app = ["sh", "-c", '"$@"; echo "server exited: $?"', "sh", *case.synth.app_command(case.port)]
+    case.edit_app("v0")
+    case.start(app=app, extra_env={"HOT_RELOAD_ACTION": "signal:HUP"})
+    case.served("v0", 30)
+    for token in ("v1", "v2"):
+        mark = case.sup.mark()
+        case.edit_app(token)
+        line = case.reloaded(mark)[1]
+        assert line.startswith("hot-reload: restarted ") and "has no HUP handler" in line, line
+        case.served(token)
+        assert not case.sup.log(r"^hot-reload: app exited", mark), case.sup.tail()
+
+
+def test_unknown_signal_is_refused_at_start(case):
+    case.start(app=["true"], extra_env={"HOT_RELOAD_ACTION": "signal:NOPE"})
+    assert case.sup.proc.wait(10) == 2
+    case.wait_log(r"^hot-reload: error: HOT_RELOAD_ACTION=signal:NOPE names no signal this shell knows")
+
+
 def test_build_before_swap(case):
     out = os.path.join(case.root, "build")        # the built artifact lives outside the tree
     os.makedirs(out)
