@@ -48,11 +48,12 @@ async function main() {
   });
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
+  const pause = () => new Promise((r) => setTimeout(r, 20));
   const until = async (what, body) => {
     const end = Date.now() + DEADLINE_MS;
     while (Date.now() < end) {
       if ((await get(port)) === body) return;
-      await new Promise((r) => setTimeout(r, 20));
+      await pause();
     }
     throw new Error(`timed out waiting for ${what}; supervisor log:\n${log}`);
   };
@@ -63,9 +64,10 @@ async function main() {
     await until('the edited response', 'v2');
     // The primary logs the swap when the new worker's 'listening' message reaches it, which can be just after
     // that worker's first answer reached us.
+    const swapLogged = () => /new code serving \(pid \d+\)/.test(log);
     const end = Date.now() + 5000;
-    while (!/new code serving \(pid \d+\)/.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    if (!/new code serving \(pid \d+\)/.test(log)) throw new Error(`served v2, but not by the node preset's in-place reload; log:\n${log}`);
+    while (!swapLogged() && Date.now() < end) await pause();
+    if (!swapLogged()) throw new Error(`served v2, but not by the node preset's in-place reload; log:\n${log}`);
     console.log(`ok: the synthesized supervisor served the edit in ${Date.now() - t0} ms (${command.join(' ')})`);
   } finally {
     child.kill('SIGTERM');
